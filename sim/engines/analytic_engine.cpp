@@ -1,0 +1,131 @@
+// Analytic engine: decode and prefill times from closed-form step costs over the ExecutionPlan.
+#include "sim/engines/analytic_engine.hpp"
+
+#include <cmath>
+
+#include "sim/engines/analytic_model.hpp"
+#include "sim/mapping/mapper.hpp"
+
+namespace wafersim::engines {
+
+namespace {
+
+std::vector<LayerTime> program_times(const mapping::PhaseProgram& prog, const fabric::WaferSpec& w) {
+    std::vector<LayerTime> out;
+    out.reserve(prog.layers.size());
+    for (std::size_t i = 0; i < prog.layers.size(); ++i) out.push_back(layer_time(prog.layers[i], prog.stage_of[i], w));
+    return out;
+}
+
+double total(const std::vector<LayerTime>& v) {
+    double s = 0;
+    for (const auto& l : v) s += l.total();
+    return s;
+}
+
+void finish_decode(PhaseResult& r, const EngineInput& in, std::int64_t batch, std::int64_t mean_context) {
+    const auto& w = in.wafer;
+    r.ran = true;
+    r.batch = batch;
+    r.tokens = in.plan.workload.output_tokens;
+    r.tokens_per_s = 1.0 / r.seconds;
+    r.aggregate_tokens_per_s = static_cast<double>(batch) / r.seconds;
+    r.flops = models::decode_step_cost(in.graph, batch, mean_context, in.plan.precision).flops;
+    const double peak = w.peak_flops(in.plan.precision.dense_weight_bits) * in.plan.wafers;
+    r.utilization = peak > 0 ? r.flops / r.seconds / peak : 0;
+    r.energy_j = w.system_power_w * in.plan.wafers * r.seconds;
+}
+
+PhaseResult run_decode(const EngineInput& in, std::int64_t batch) {
+    PhaseResult r;
+    const auto ctxs = decode_sample_contexts(in.plan.workload);
+    std::vector<LayerTime> acc;
+    double sum = 0;
+    for (std::int64_t ctx : ctxs) {
+        auto prog = mapping::build_decode_program(in.plan, in.graph, in.wafer, ctx, batch);
+        auto times = program_times(prog, in.wafer);
+        sum += total(times);
+        if (acc.empty()) {
+            acc = times;
+        } else {
+            for (std::size_t i = 0; i < acc.size(); ++i) {
+                acc[i].compute_s += times[i].compute_s;
+                acc[i].collective_s += times[i].collective_s;
+                acc[i].transfer_s += times[i].transfer_s;
+                acc[i].overhead_s += times[i].overhead_s;
+            }
+        }
+    }
+    const double n = static_cast<double>(ctxs.size());
+    for (auto& l : acc) {
+        l.compute_s /= n;
+        l.collective_s /= n;
+        l.transfer_s /= n;
+        l.overhead_s /= n;
+    }
+    r.layers = std::move(acc);
+    r.seconds = sum / n;
+    const auto& w = in.plan.workload;
+    finish_decode(r, in, batch, w.input_tokens + (w.output_tokens + 1) / 2);
+    return r;
+}
+
+PhaseResult run_prefill(const EngineInput& in) {
+    PhaseResult r;
+    const auto& w = in.plan.workload;
+    auto prog = mapping::build_prefill_program(in.plan, in.graph, in.wafer, w.input_tokens);
+    r.layers = program_times(prog, in.wafer);
+    r.seconds = total(r.layers);
+    r.ran = true;
+    r.batch = 1;
+    r.tokens = w.input_tokens;
+    r.tokens_per_s = static_cast<double>(w.input_tokens) / r.seconds;
+    r.aggregate_tokens_per_s = r.tokens_per_s;
+    r.flops = models::prefill_total_cost(in.graph, w.input_tokens, in.plan.precision).flops;
+    const double peak = in.wafer.peak_flops(in.plan.precision.dense_weight_bits) * in.plan.wafers;
+    r.utilization = peak > 0 ? r.flops / r.seconds / peak : 0;
+    r.energy_j = in.wafer.system_power_w * in.plan.wafers * r.seconds;
+    return r;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> decode_sample_contexts(const mapping::Workload& w, int max_samples) {
+    std::vector<std::int64_t> out;
+    const std::int64_t T = w.output_tokens;
+    if (T <= max_samples) {
+        for (std::int64_t k = 0; k < T; ++k) out.push_back(w.context_of(k));
+    } else {
+        for (int i = 0; i < max_samples; ++i) {
+            const std::int64_t k = static_cast<std::int64_t>(std::llround(static_cast<double>(i) * (T - 1) / (max_samples - 1)));
+            out.push_back(w.context_of(k));
+        }
+    }
+    return out;
+}
+
+double analytic_decode_step_seconds(const mapping::ExecutionPlan& plan, const models::ModelGraph& graph,
+                                    const fabric::WaferSpec& wafer, std::int64_t context, std::int64_t batch) {
+    auto prog = mapping::build_decode_program(plan, graph, wafer, context, batch);
+    return total(program_times(prog, wafer));
+}
+
+EngineResult AnalyticEngine::run(const EngineInput& in) const {
+    EngineResult res;
+    res.engine = name();
+    res.device = in.wafer.name;
+    res.device_count = in.plan.wafers;
+    const auto& w = in.plan.workload;
+    if (w.runs_decode()) {
+        res.decode = run_decode(in, w.batch);
+        res.decode_batch1 = w.batch == 1 ? res.decode : run_decode(in, 1);
+    }
+    if (w.runs_prefill()) res.prefill = run_prefill(in);
+    res.max_context_tokens = in.plan.max_context_tokens;
+    if (w.output_tokens > 16)
+        res.notes.push_back("decode averaged over 16 evenly spaced contexts of the " + std::to_string(w.output_tokens) +
+                            " generated tokens");
+    return res;
+}
+
+}  // namespace wafersim::engines

@@ -1,0 +1,33 @@
+// Names of plan enums and plan-wide sums.
+#include "sim/mapping/plan.hpp"
+
+namespace wafersim::mapping {
+
+const char* to_string(AllReduceAlgo a) {
+    switch (a) {
+        case AllReduceAlgo::Pipeline: return "pipeline";
+        case AllReduceAlgo::Ring: return "ring";
+        case AllReduceAlgo::Tree: return "tree";
+    }
+    return "?";
+}
+
+const char* to_string(CollectiveKind k) {
+    switch (k) {
+        case CollectiveKind::AllReduce: return "allreduce";
+        case CollectiveKind::Reduce: return "reduce";
+        case CollectiveKind::Broadcast: return "broadcast";
+        case CollectiveKind::Shift: return "shift";
+    }
+    return "?";
+}
+
+const char* to_string(Along a) { return a == Along::Row ? "row" : "col"; }
+
+std::int64_t ExecutionPlan::cores_used() const {
+    std::int64_t n = 0;
+    for (const auto& s : stages) n += s.region.cores();
+    return n;
+}
+
+}  // namespace wafersim::mapping

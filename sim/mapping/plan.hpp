@@ -1,0 +1,120 @@
+// ExecutionPlan: which layers run on which region of which wafer, and the program of steps (local
+// compute, collectives on the mesh, hand-offs) each phase executes. Every engine consumes this.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/model_spec.hpp"
+#include "sim/mapping/workload.hpp"
+
+namespace wafersim::mapping {
+
+// A rectangle of cores on one wafer, in fabric coordinates (x = column, y = row).
+struct Rect {
+    std::int64_t col0 = 0, row0 = 0, cols = 0, rows = 0;
+    std::int64_t cores() const { return cols * rows; }
+};
+
+// Which way a collective runs. Along::Row: every row of the region is an independent group of `cols`
+// cores and data moves east-west. Along::Col: every column is a group of `rows` cores, data moves
+// north-south.
+enum class Along { Row, Col };
+
+enum class CollectiveKind {
+    AllReduce,  // every core of a group ends with the element-wise sum of the group's vectors
+    Reduce,     // the sum ends at one core of the group
+    Broadcast,  // one core's vector reaches every core of the group (router multicast)
+    Shift,      // every core sends its tile `shift_hops` cores along the axis (cyclic), `repeats` times
+};
+
+// All-reduce algorithms on a line of n cores (mapping.allreduce).
+enum class AllReduceAlgo {
+    Pipeline,  // chain: partial sums flow core to core, then a multicast back (Cerebras examples)
+    Ring,      // reduce-scatter + all-gather on a folded ring (2-hop neighbours)
+    Tree,      // two-level K-tree: chains inside groups of ~sqrt(n), then among group leaders (WaferLLM)
+};
+
+const char* to_string(AllReduceAlgo a);
+const char* to_string(CollectiveKind k);
+const char* to_string(Along a);
+
+enum class StepKind { Compute, Collective, Handoff };
+
+// One step of a layer's program. Sizes are for the busiest core (ceil of the partition).
+// Contract: `deps` index earlier steps of the same LayerProgram; a step starts when all have finished
+// (dataflow), and a step with no deps starts when the previous layer's last step has finished.
+struct Step {
+    StepKind kind = StepKind::Compute;
+    std::string op;          // op name(s) from the layer graph it implements ("qkv", "attention.scores")
+    std::vector<int> deps;
+
+    // Compute: multiply-accumulates and elementwise operations per core, at the weight precision.
+    double macs_per_core = 0;
+    double elementwise_per_core = 0;
+    double weight_bits = 16;
+
+    // Collective on the stage's region.
+    CollectiveKind collective = CollectiveKind::AllReduce;
+    Along along = Along::Col;
+    AllReduceAlgo algo = AllReduceAlgo::Tree;
+    std::int64_t group_cores = 0;  // cores in one group (the line's length)
+    std::int64_t groups = 0;       // independent groups running at once
+    double bytes_per_core = 0;     // vector each core contributes / forwards
+    std::int64_t shift_hops = 1;   // Shift only
+    std::int64_t repeats = 1;      // Shift only: how many shift steps (each paired with `macs_per_core`)
+
+    // Handoff of activations to the next stage (on the same wafer or over a wafer-to-wafer link).
+    double bytes = 0;
+    std::int64_t hops = 0;         // mesh hops between the regions (0 when crossing wafers: see edge_hops)
+    std::int64_t edge_hops = 0;    // hops to and from the wafer edge when crossing wafers
+    std::int64_t lanes = 1;        // parallel rows carrying the data
+    bool crosses_wafer = false;
+    bool turns = false;            // the route makes an X->Y turn
+};
+
+struct LayerProgram {
+    std::string name;  // "embedding", "layer.12", "lm_head", "handoff.0->1"
+    int layer = -1;    // decoder layer index, -1 for others
+    std::vector<Step> steps;
+};
+
+// One pipeline stage: a block of consecutive layers resident on one region of one wafer.
+struct Stage {
+    int index = 0;
+    int wafer = 0;
+    Rect region;
+    int first_layer = 0, end_layer = 0;  // [first, end)
+    bool has_embedding = false;
+    bool has_lm_head = false;
+    // SRAM per core of the busiest core, bytes.
+    double weight_bytes_per_core = 0;
+    double kv_bytes_per_core = 0;
+    double activation_bytes_per_core = 0;
+    double reserve_bytes_per_core = 0;
+    double capacity_bytes_per_core = 0;  // user SRAM per core (after the runtime reserve)
+    double kv_token_capacity = 0;        // tokens (per sequence, at workload.batch) the stage's free SRAM holds
+};
+
+struct ExecutionPlan {
+    std::string model_name;
+    std::string wafer_name;
+    int wafers = 1;
+    std::int64_t grid_rows = 0, grid_cols = 0;  // per-stage grid
+    AllReduceAlgo allreduce = AllReduceAlgo::Tree;
+    Workload workload;
+    models::PrecisionPolicy precision;
+    std::vector<Stage> stages;
+    std::int64_t max_context_tokens = 0;  // longest context whose KV fits every stage (at workload.batch)
+    std::vector<std::string> notes;       // placement decisions worth reporting
+
+    std::int64_t cores_used() const;
+};
+
+// A phase's whole program: per stage, its layers (embedding/LM head included) then the hand-off.
+struct PhaseProgram {
+    std::vector<LayerProgram> layers;  // in execution order across all stages
+    std::vector<int> stage_of;         // stage index of each entry of `layers`
+};
+
+}  // namespace wafersim::mapping

@@ -1,0 +1,137 @@
+// Command-line front end: `wafersim run`, `wafersim describe`; exceptions become exit codes here only.
+#include "sim/run/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <sys/stat.h>
+
+#include "sim/base/errors.hpp"
+#include "sim/run/describe.hpp"
+#include "sim/run/experiment.hpp"
+#include "sim/run/outputs.hpp"
+#include "sim/run/run_config.hpp"
+
+namespace wafersim::run {
+
+namespace {
+
+constexpr int kExitOk = 0, kExitInternal = 1, kExitInput = 2, kExitPlan = 3;
+
+bool exists(const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0;
+}
+
+std::string fresh_run_dir(const ResolvedRun& run) {
+    std::time_t now = std::time(nullptr);
+    char ts[32];
+    std::strftime(ts, sizeof ts, "%Y%m%d-%H%M%S", std::localtime(&now));
+    std::string base = "runs/" + std::string(ts) + "-" + run.model.name + "-" + run.wafer.name;
+    for (char& c : base)
+        if (c == ' ') c = '_';
+    std::string dir = base;
+    for (int i = 2; exists(dir); ++i) dir = base + "-" + std::to_string(i);
+    return dir;
+}
+
+std::string join_args(int argc, char** argv) {
+    std::string s;
+    for (int i = 0; i < argc; ++i) {
+        if (i) s += ' ';
+        s += argv[i];
+    }
+    return s;
+}
+
+int cmd_run(const RunRequest& req, const std::string& out, bool quiet, const std::string& command_line) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ResolvedRun run = resolve_run(req);
+    RunResult result = execute(run);
+    const std::string dir = out.empty() ? fresh_run_dir(run) : out;
+    write_outputs(dir, run, result, command_line);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!quiet) {
+        print_table(std::cout, run, result);
+        std::cout << "\nresults in " << dir << "/ (summary.json, results.h5, config.resolved.yaml); " << wall << " s\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+    CLI::App app{"wafersim: cycle-approximate simulator of wafer-scale processors for LLM inference"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", WAFERSIM_VERSION);
+
+    RunRequest req;
+    std::vector<std::string> gpus;
+    std::string out;
+    bool quiet = false;
+    auto* run = app.add_subcommand("run", "map a model onto a wafer, simulate decode/prefill, compare with HBM GPUs");
+    run->add_option("--wafer", req.wafer, "wafer preset name or YAML path")->capture_default_str();
+    run->add_option("--model", req.model, "model preset name or Hugging Face config.json path")->capture_default_str();
+    run->add_option("--gpu", gpus, "GPU preset name or YAML path (repeatable; default h100 and h200; 'none' for no baseline)");
+    run->add_option("--phase", req.phase, "decode | prefill | both")->capture_default_str();
+    run->add_option("--engine", req.engine, "engine: analytic")->capture_default_str();
+    run->add_option("--set", req.sets, "override a parameter: key.path=value (repeatable)");
+    run->add_option("--out", out, "output folder (default: a fresh folder under runs/)");
+    run->add_option("--seed", req.seed, "run seed")->capture_default_str();
+    run->add_flag("--quiet,-q", quiet, "do not print the table");
+
+    std::string what;
+    bool markdown = false;
+    auto* desc = app.add_subcommand("describe", "list presets and parameters with units, defaults and sources");
+    desc->add_option("what", what, "presets | wafer | gpu | mapping | workload | precision | baseline (default: all)");
+    desc->add_flag("--markdown", markdown, "print docs/params.md");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "error: " << e.what() << "\n(run `wafersim --help` or `wafersim run --help`)\n";
+        return kExitInput;
+    }
+
+    try {
+        if (*run) {
+            if (!gpus.empty()) {
+                req.gpus.clear();
+                for (const auto& g : gpus)
+                    if (g != "none") req.gpus.push_back(g);
+            }
+            return cmd_run(req, out, quiet, join_args(argc, argv));
+        }
+        if (*desc) {
+            if (!describe(std::cout, what, markdown)) {
+                std::cerr << "error: describe: unknown topic \"" << what
+                          << "\"; expected presets, wafer, gpu, mapping, workload, precision or baseline\n";
+                return kExitInput;
+            }
+            return kExitOk;
+        }
+    } catch (const InputError& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kExitInput;
+    } catch (const PlanError& e) {
+        std::cerr << "impossible plan: " << e.what() << "\n";
+        return kExitPlan;
+    } catch (const InternalError& e) {
+        std::cerr << "internal error (a bug in wafersim; please report it with the command line): " << e.what() << "\n";
+        return kExitInternal;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kExitInternal;
+    }
+    return kExitInternal;
+}
+
+}  // namespace wafersim::run
