@@ -135,7 +135,7 @@ WaferSpec load_wafer(const FlatConfig& flat, const std::string& source_file) {
     auto where = [&](const std::string& key) { return p.value(key); };
     auto add = [&](const std::string& key, const std::string& msg) {
         const ParamValue& v = where(key);
-        sink.add(v.file == "<default>" ? source_file : v.file, v.line, key, msg);
+        sink.add(v.file == "<default>" ? source_file : v.file, v.line, v.file == "--set" ? "wafer." + key : key, msg);
     };
     if (w.usable_col0 + w.usable_cols > w.mesh_cols)
         add("usable.cols", "user rectangle columns " + std::to_string(w.usable_col0) + ".." +

@@ -63,7 +63,13 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
     }
     // Close enough: at most a third of the word's letters differ (and at least one allowed).
     std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-    return best_d <= limit ? best : std::string();
+    if (best_d <= limit) return best;
+    // An abbreviation ("mapp" for "mapping"): the shortest candidate that starts with the word.
+    best.clear();
+    if (word.size() >= 3)
+        for (const auto& c : candidates)
+            if (c.compare(0, word.size(), word) == 0 && (best.empty() || c.size() < best.size())) best = c;
+    return best;
 }
 
 }  // namespace wafersim

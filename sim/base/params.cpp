@@ -88,7 +88,7 @@ bool ParamTable::parse_value(const ParamDef& d, const std::string& text, double&
                 return true;
             case ParamType::Enum:
                 if (std::find(d.choices.begin(), d.choices.end(), text) == d.choices.end()) {
-                    error = "\"" + text + "\" is not one of " + describe_type(d);
+                    error = "\"" + text + "\" is not " + describe_type(d);
                     std::string near = did_you_mean(text, d.choices);
                     if (!near.empty()) error += "; did you mean \"" + near + "\"?";
                     return false;
@@ -143,6 +143,7 @@ ParamSet ParamTable::resolve(const FlatConfig& input, DiagnosticSink& sink, cons
     std::vector<std::string> known;
     for (const auto& d : m_defs) known.push_back(d.key);
     std::map<std::string, const FlatEntry*> given;
+    std::map<std::string, bool> nested;  // declared scalar keys given a list or mapping (already reported)
     for (const auto& e : input) {
         if (std::find(ignored.begin(), ignored.end(), e.key) != ignored.end()) continue;
         bool ignored_prefix = false;
@@ -150,9 +151,23 @@ ParamSet ParamTable::resolve(const FlatConfig& input, DiagnosticSink& sink, cons
             if (e.key.compare(0, ig.size() + 1, ig + ".") == 0) ignored_prefix = true;
         if (ignored_prefix) continue;
         if (!find(e.key)) {
+            // A list or mapping written where a declared scalar key is expected ("sram: [48KiB]").
+            const ParamDef* parent = nullptr;
+            for (const auto& d : m_defs)
+                if (e.key.compare(0, d.key.size() + 1, d.key + ".") == 0) parent = &d;
+            if (parent) {
+                if (!nested.count(parent->key)) {
+                    const char c = e.key[parent->key.size() + 1];
+                    nested[parent->key] = true;
+                    sink.add(e.file, e.line, qualified(e.file, parent->key),
+                             "expected " + describe_type(*parent) + ", found a " +
+                                 (c >= '0' && c <= '9' ? "list" : "mapping"));
+                }
+                continue;
+            }
             std::string msg = "unknown key";
             std::string near = did_you_mean(e.key, known);
-            if (!near.empty()) msg += "; did you mean \"" + near + "\"?";
+            if (!near.empty()) msg += "; did you mean \"" + qualified(e.file, near) + "\"?";
             else msg += "; run `wafersim describe " + m_name + "` for the known keys";
             sink.add(e.file, e.line, qualified(e.file, e.key), msg);
             continue;
@@ -162,6 +177,7 @@ ParamSet ParamTable::resolve(const FlatConfig& input, DiagnosticSink& sink, cons
     for (const auto& d : m_defs) {
         auto it = given.find(d.key);
         ParamValue v;
+        if (nested.count(d.key)) continue;
         if (it != given.end()) {
             const FlatEntry& e = *it->second;
             if (e.is_null) {

@@ -30,6 +30,7 @@ const std::vector<UnitDef>& units() {
         {"GiB", UnitKind::Bytes, 1073741824.0}, {"TiB", UnitKind::Bytes, 1099511627776.0},
         {"bit", UnitKind::Bits, 1},        {"bits", UnitKind::Bits, 1},
         {"b", UnitKind::Bits, 1},          {"kbit", UnitKind::Bits, 1e3},
+        {"kb", UnitKind::Bits, 1e3},       {"Kib", UnitKind::Bits, 1024.0},
         {"Hz", UnitKind::Frequency, 1},    {"kHz", UnitKind::Frequency, 1e3},
         {"MHz", UnitKind::Frequency, 1e6}, {"GHz", UnitKind::Frequency, 1e9},
         {"s", UnitKind::Time, 1},          {"ms", UnitKind::Time, 1e-3},
@@ -39,7 +40,8 @@ const std::vector<UnitDef>& units() {
         {"B/s", UnitKind::Bandwidth, 1},   {"kB/s", UnitKind::Bandwidth, 1e3},
         {"MB/s", UnitKind::Bandwidth, 1e6}, {"GB/s", UnitKind::Bandwidth, 1e9},
         {"TB/s", UnitKind::Bandwidth, 1e12}, {"PB/s", UnitKind::Bandwidth, 1e15},
-        {"GiB/s", UnitKind::Bandwidth, 1073741824.0},
+        {"KiB/s", UnitKind::Bandwidth, 1024.0}, {"MiB/s", UnitKind::Bandwidth, 1048576.0},
+        {"GiB/s", UnitKind::Bandwidth, 1073741824.0}, {"Kib/s", UnitKind::Bandwidth, 128.0},
         {"b/s", UnitKind::Bandwidth, 0.125}, {"kb/s", UnitKind::Bandwidth, 125.0},
         {"Mb/s", UnitKind::Bandwidth, 1.25e5}, {"Gb/s", UnitKind::Bandwidth, 1.25e8},
         {"Tb/s", UnitKind::Bandwidth, 1.25e11}, {"Pb/s", UnitKind::Bandwidth, 1.25e14},
@@ -151,10 +153,12 @@ std::string format_quantity(double value, UnitKind kind) {
     switch (kind) {
         case UnitKind::None: return fmt(value, "");
         case UnitKind::Bytes:
+            // A binary prefix only when the value is an exact multiple and below the next prefix
+            // (1e12 B is "1TB", not "9.76562e+08KiB").
             if (a >= 1099511627776.0 && std::fmod(a, 1099511627776.0) == 0) return fmt(value / 1099511627776.0, "TiB");
-            if (a >= 1073741824.0 && std::fmod(a, 1073741824.0) == 0) return fmt(value / 1073741824.0, "GiB");
-            if (a >= 1048576.0 && std::fmod(a, 1048576.0) == 0) return fmt(value / 1048576.0, "MiB");
-            if (a >= 1024.0 && std::fmod(a, 1024.0) == 0) return fmt(value / 1024.0, "KiB");
+            if (a >= 1073741824.0 && a < 1099511627776.0 && std::fmod(a, 1073741824.0) == 0) return fmt(value / 1073741824.0, "GiB");
+            if (a >= 1048576.0 && a < 1073741824.0 && std::fmod(a, 1048576.0) == 0) return fmt(value / 1048576.0, "MiB");
+            if (a >= 1024.0 && a < 1048576.0 && std::fmod(a, 1024.0) == 0) return fmt(value / 1024.0, "KiB");
             if (a >= 1e12) return fmt(value / 1e12, "TB");
             if (a >= 1e9) return fmt(value / 1e9, "GB");
             if (a >= 1e6) return fmt(value / 1e6, "MB");

@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -29,7 +30,8 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
              DiagnosticSink& sink) {
     const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
     switch (node.Type()) {
-        case YAML::NodeType::Map:
+        case YAML::NodeType::Map: {
+            std::vector<std::string> seen;  // yaml-cpp keeps duplicate keys; a later one would silently win
             for (const auto& kv : node) {
                 if (!kv.first.IsScalar()) {
                     sink.add(file, kv.first.Mark().line + 1, prefix, "mapping keys must be plain names");
@@ -41,10 +43,17 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
                              "keys must be non-empty names without '.'; nest mappings instead");
                     continue;
                 }
+                if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
+                    sink.add(file, kv.first.Mark().line + 1, prefix.empty() ? k : prefix + "." + k,
+                             "key appears more than once in this mapping; only one value can be meant");
+                    continue;
+                }
+                seen.push_back(k);
                 flatten(kv.second, prefix.empty() ? k : prefix + "." + k, file, out, sink);
             }
             if (node.size() == 0 && !prefix.empty()) out.push_back({prefix, "", file, line, true});
             break;
+        }
         case YAML::NodeType::Sequence: {
             std::size_t i = 0;
             for (const auto& el : node) {

@@ -36,20 +36,22 @@ struct Packing {
 };
 
 struct Footprints {
-    std::vector<double> weights, kv, act;  // per layer, per core
-    double embedding = 0, head = 0;
+    std::vector<WeightFootprint> weights;  // per layer, per core
+    std::vector<double> kv, act;           // per layer, per core
+    WeightFootprint embedding, head;
     std::vector<double> kv_per_token_slot;  // per layer: KV bytes per core per token held per row (full layers)
     std::vector<double> kv_fixed;           // per layer: KV bytes per core of sliding layers at their window
 };
 
 Footprints footprints(const models::ModelGraph& g, std::int64_t R, std::int64_t C, const Workload& w,
-                      const models::PrecisionPolicy& p) {
+                      const models::PrecisionPolicy& p, double buffer, std::int64_t chunk) {
     Footprints f;
-    const std::int64_t prefill = w.runs_prefill() ? w.input_tokens : 0;
+    const std::int64_t hidden = g.embedding.out_features;
+    const std::int64_t prefill = w.runs_prefill() ? std::min(w.input_tokens, chunk) : 0;
     for (const auto& layer : g.layers) {
-        f.weights.push_back(layer_weight_bytes_per_core(layer, R, C, p));
+        f.weights.push_back(layer_weight_footprint(layer, R, C, hidden, p));
         f.kv.push_back(layer_kv_bytes_per_core(layer, R, C, w.batch, w.max_context(), p));
-        f.act.push_back(layer_activation_bytes_per_core(layer, R, C, w.batch, prefill, p));
+        f.act.push_back(layer_activation_bytes_per_core(layer, R, C, w.batch, prefill, buffer, p));
         double slot = 0, fixed = 0;
         for (const auto& op : layer.ops()) {
             if (op.kind != models::OpKind::Attention) continue;
@@ -60,14 +62,13 @@ Footprints footprints(const models::ModelGraph& g, std::int64_t R, std::int64_t 
         f.kv_per_token_slot.push_back(slot);
         f.kv_fixed.push_back(fixed);
     }
-    f.embedding = op_weight_bytes_per_core(g.embedding, R, C, p);
-    f.head = op_weight_bytes_per_core(g.final_norm, R, C, p);
+    f.embedding = op_weight_footprint(g.embedding, R, C, hidden, p);
+    f.head = op_weight_footprint(g.final_norm, R, C, hidden, p);
     if (g.lm_head.weight_params > 0) {
-        f.head += op_weight_bytes_per_core(g.lm_head, R, C, p);
+        f.head += op_weight_footprint(g.lm_head, R, C, hidden, p);
     } else {
         // Tied: the LM head reads the embedding table; a copy lives with the LM head's stage.
-        models::Op table = g.embedding;
-        f.head += op_weight_bytes_per_core(table, R, C, p);
+        f.head += op_weight_footprint(g.embedding, R, C, hidden, p);
     }
     return f;
 }
@@ -86,37 +87,40 @@ Rect tile_rect(const fabric::WaferSpec& w, const Candidate& c, std::int64_t tile
 }
 
 Packing pack(const models::ModelSpec& spec, const models::ModelGraph& g, const fabric::WaferSpec& wafer,
-             const Candidate& c, const Workload& w, const models::PrecisionPolicy& p) {
+             const Candidate& c, const Workload& w, const models::PrecisionPolicy& p, double buffer,
+             std::int64_t chunk) {
     Packing out;
-    const Footprints f = footprints(g, c.R, c.C, w, p);
+    const Footprints f = footprints(g, c.R, c.C, w, p, buffer, chunk);
     const double cap = wafer.sram_user_bytes();
     const std::string grid = std::to_string(c.R) + "x" + std::to_string(c.C);
 
     Stage cur;
+    WeightFootprint cur_w = f.embedding;
     cur.has_embedding = true;
     cur.first_layer = 0;
-    cur.weight_bytes_per_core = f.embedding;
-    auto used = [](const Stage& s) {
-        return s.weight_bytes_per_core + s.kv_bytes_per_core + s.activation_bytes_per_core;
-    };
+    cur.weight_bytes_per_core = cur_w.bytes();
     auto close = [&](int end) {
         cur.end_layer = end;
         out.stages.push_back(cur);
         cur = Stage();
+        cur_w = WeightFootprint();
         cur.first_layer = end;
     };
-    if (f.embedding > cap) {
-        out.reason = "the embedding table needs " + kib(f.embedding) + " per core on " + grid + "; a core has " + kib(cap) + " free";
+    if (f.embedding.bytes() > cap) {
+        out.reason = "the embedding table needs " + kib(f.embedding.bytes()) + " per core on " + grid + "; a core has " + kib(cap) + " free";
         return out;
     }
     const int L = static_cast<int>(g.layers.size());
     for (int l = 0; l < L; ++l) {
         const std::size_t li = static_cast<std::size_t>(l);
-        const double need_w = f.weights[li], need_kv = f.kv[li];
+        WeightFootprint with = cur_w;
+        with += f.weights[li];
+        const double need_w = f.weights[li].bytes(), need_kv = f.kv[li];
         const double act = std::max(cur.activation_bytes_per_core, f.act[li]);
-        const double total = cur.weight_bytes_per_core + need_w + cur.kv_bytes_per_core + need_kv + act;
+        const double total = with.bytes() + cur.kv_bytes_per_core + need_kv + act;
         if (total <= cap) {
-            cur.weight_bytes_per_core += need_w;
+            cur_w = with;
+            cur.weight_bytes_per_core = cur_w.bytes();
             cur.kv_bytes_per_core += need_kv;
             cur.activation_bytes_per_core = act;
             continue;
@@ -135,15 +139,19 @@ Packing pack(const models::ModelSpec& spec, const models::ModelGraph& g, const f
         --l;  // retry this layer on the new stage
     }
     // LM head (and final norm) on the last stage if it fits, else on a stage of its own.
-    if (used(cur) + f.head > cap) {
+    WeightFootprint with_head = cur_w;
+    with_head += f.head;
+    if (with_head.bytes() + cur.kv_bytes_per_core + cur.activation_bytes_per_core > cap) {
         close(L);
         cur.first_layer = cur.end_layer = L;
-        if (f.head > cap) {
-            out.reason = "the LM head needs " + kib(f.head) + " per core on " + grid + "; a core has " + kib(cap) + " free";
+        with_head = f.head;
+        if (f.head.bytes() > cap) {
+            out.reason = "the LM head needs " + kib(f.head.bytes()) + " per core on " + grid + "; a core has " + kib(cap) + " free";
             return out;
         }
     }
-    cur.weight_bytes_per_core += f.head;
+    cur_w = with_head;
+    cur.weight_bytes_per_core = cur_w.bytes();
     cur.has_lm_head = true;
     close(L);
 
@@ -213,6 +221,8 @@ ExecutionPlan make_plan(const models::ModelSpec& spec, const models::ModelGraph&
         plan.precision = precision;
         plan.stages = std::move(pk.stages);
         plan.max_context_tokens = pk.max_context;
+        plan.prefill_buffer_bytes = options.prefill_buffer_bytes;
+        plan.prefill_chunk = options.prefill_chunk;
         return plan;
     };
 
@@ -225,7 +235,7 @@ ExecutionPlan make_plan(const models::ModelSpec& spec, const models::ModelGraph&
     std::size_t tried = 0, feasible = 0;
     for (const auto& c : cands) {
         ++tried;
-        Packing pk = pack(spec, graph, wafer, c, workload, precision);
+        Packing pk = pack(spec, graph, wafer, c, workload, precision, options.prefill_buffer_bytes, options.prefill_chunk);
         if (!pk.ok) {
             if (best_reason.empty()) best_reason = pk.reason;
             continue;
@@ -274,6 +284,13 @@ ExecutionPlan make_plan(const models::ModelSpec& spec, const models::ModelGraph&
     if (best.max_context_tokens < workload.max_context())
         best.notes.push_back("KV cache holds " + std::to_string(best.max_context_tokens) + " tokens");
     return best;
+}
+
+std::vector<std::int64_t> prefill_chunks(const ExecutionPlan& plan) {
+    std::vector<std::int64_t> out;
+    const std::int64_t n = plan.workload.input_tokens, c = std::max<std::int64_t>(1, plan.prefill_chunk);
+    for (std::int64_t done = 0; done < n; done += c) out.push_back(std::min(c, n - done));
+    return out;
 }
 
 std::vector<float> sram_map(const ExecutionPlan& plan, const fabric::WaferSpec& wafer, int wafer_index) {

@@ -16,6 +16,8 @@ struct MappingOptions {
     int max_wafers = 64;
     AllReduceAlgo allreduce = AllReduceAlgo::Tree;
     int max_tiles_per_side = 12;                // automatic search: regions per wafer side
+    double prefill_buffer_bytes = 4096;         // per-core buffer for prefill GEMM tiles
+    std::int64_t prefill_chunk = 512;           // prompt tokens per prefill chunk
 };
 
 // Parameter tables of the run: `mapping.*`, `workload.*`, `precision.*`.
@@ -38,9 +40,12 @@ ExecutionPlan make_plan(const models::ModelSpec& spec, const models::ModelGraph&
 // One decode step of `batch` sequences at context `context` (per sequence).
 PhaseProgram build_decode_program(const ExecutionPlan& plan, const models::ModelGraph& graph,
                                   const fabric::WaferSpec& wafer, std::int64_t context, std::int64_t batch);
-// Prefill of `tokens` prompt tokens of one sequence.
+// Prefill of a chunk of `tokens` prompt tokens of one sequence after `prior` tokens already prefilled
+// (their KV is cached). The whole prompt is prefill_chunks(plan) chunks in turn.
 PhaseProgram build_prefill_program(const ExecutionPlan& plan, const models::ModelGraph& graph,
-                                   const fabric::WaferSpec& wafer, std::int64_t tokens);
+                                   const fabric::WaferSpec& wafer, std::int64_t tokens, std::int64_t prior);
+// Chunk sizes of the prompt: mapping.prefill_chunk tokens each, the last one the remainder.
+std::vector<std::int64_t> prefill_chunks(const ExecutionPlan& plan);
 
 // SRAM bytes in use per core on `wafer_index`, row-major [mesh_rows][mesh_cols] (0 outside stages).
 std::vector<float> sram_map(const ExecutionPlan& plan, const fabric::WaferSpec& wafer, int wafer_index);

@@ -106,6 +106,8 @@ struct ExecutionPlan {
     models::PrecisionPolicy precision;
     std::vector<Stage> stages;
     std::int64_t max_context_tokens = 0;  // longest context whose KV fits every stage (at workload.batch)
+    double prefill_buffer_bytes = 4096;   // per-core buffer for prefill GEMM tiles (mapping.prefill_buffer)
+    std::int64_t prefill_chunk = 512;     // prompt tokens per prefill chunk (mapping.prefill_chunk)
     std::vector<std::string> notes;       // placement decisions worth reporting
 
     std::int64_t cores_used() const;

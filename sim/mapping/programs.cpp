@@ -36,14 +36,17 @@ std::int64_t effective_context(const Op& op, std::int64_t context) {
     return op.window > 0 ? std::min(context, op.window) : context;
 }
 
-// Fraction of the N x N causal score matrix that is computed (window W caps each row at W).
-double causal_fraction(std::int64_t n, std::int64_t window) {
-    if (n <= 0) return 0;
+// Score entries a chunk of `n` new tokens computes after `prior` cached tokens: token i (1-based) sees
+// min(prior + i, W) keys (W = window, or unbounded).
+double chunk_scores(std::int64_t n, std::int64_t prior, std::int64_t window) {
+    double total = 0;
+    const double P = static_cast<double>(prior), W = window > 0 ? static_cast<double>(window) : 1e300;
+    // Closed form of sum_{i=1..n} min(P + i, W).
     const double N = static_cast<double>(n);
-    if (window <= 0 || window >= n) return (N * (N + 1) / 2) / (N * N);
-    const double W = static_cast<double>(window);
-    // rows 1..W grow linearly, the rest are capped at W
-    return (W * (W + 1) / 2 + (N - W) * W) / (N * N);
+    const double k = std::max(0.0, std::min(N, W - P));  // tokens below the cap
+    total += k * P + k * (k + 1) / 2;
+    total += (N - k) * std::min(W, P + N);
+    return total;
 }
 
 enum class Layout { Rows, Cols };  // decode vectors split over the R rows (replicated across columns) or over C
@@ -261,9 +264,10 @@ private:
 // width over columns; GEMMs run as S = max(R, C) shift steps with 2-hop interleaved neighbours.
 class PrefillBuilder {
 public:
-    PrefillBuilder(const Region& g, std::int64_t tokens, std::int64_t hidden, const PrecisionPolicy& p,
-                   AllReduceAlgo algo)
-        : m_g(g), m_N(tokens), m_hidden(hidden), m_p(p), m_algo(algo), m_act(p.activation_bits / 8.0) {}
+    PrefillBuilder(const Region& g, std::int64_t tokens, std::int64_t prior, std::int64_t hidden,
+                   const PrecisionPolicy& p, AllReduceAlgo algo, double buffer_bytes)
+        : m_g(g), m_N(tokens), m_prior(prior), m_hidden(hidden), m_p(p), m_algo(algo),
+          m_act(p.activation_bits / 8.0), m_buffer(std::max(64.0, buffer_bytes)) {}
 
     LayerProgram build(const LayerGraph& layer, const std::string& name, int index) {
         LayerProgram prog;
@@ -328,32 +332,33 @@ public:
         }
         const std::int64_t S = std::max(m_g.R, m_g.C);
         const std::int64_t tm = ceil_div(m_N, m_g.R);
-        double macs = 0, a_bytes = 0, b_bytes = 0, bits = 16;
+        double macs = 0, a_bytes = 0, c_bytes = 0, bits = 16;
         std::string name;
         for (const Op* o : members) {
             const std::int64_t tk = ceil_div(o->in_features, S), tn = ceil_div(o->out_features, m_g.C);
             bits = weight_bits_of(*o, m_p);
-            double copies = 1, k = 1;
-            if (o->kind == OpKind::Experts) {
-                k = static_cast<double>(std::max<std::int64_t>(1, o->top_k));
-                copies = models::expected_experts_touched(o->experts, o->top_k, m_N);
-            }
+            const double k = o->kind == OpKind::Experts ? static_cast<double>(std::max<std::int64_t>(1, o->top_k)) : 1.0;
             macs += k * static_cast<double>(tm * tk * tn);
             a_bytes = std::max(a_bytes, m_act * static_cast<double>(tm * tk));
-            b_bytes += copies * bits / 8.0 * static_cast<double>(tk * tn);
+            c_bytes += 4.0 * k * static_cast<double>(tm * tn);
             name += (name.empty() ? "" : "+") + o->name;
         }
+        // Cannon-style with the weights stationary (they are resident): the activation tiles shift along
+        // the rows and the fp32 partial-sum tiles along the columns, 2 hops per step (interleaved
+        // neighbours as in MeshGEMM). Two partial-sum tiles (in hand + arriving) must fit the GEMM
+        // buffer; otherwise the output columns are computed in passes, each re-circulating the A tiles.
+        const double passes = std::max(1.0, std::ceil(2.0 * c_bytes / m_buffer));
         Step st;
         st.kind = StepKind::Collective;
         st.op = name;
         st.collective = CollectiveKind::Shift;
-        st.along = Along::Row;  // activation tiles move along rows, weight tiles along columns, at once
+        st.along = Along::Row;
         st.group_cores = S;
         st.groups = std::min(m_g.R, m_g.C);
-        st.bytes_per_core = std::max(a_bytes, b_bytes);
+        st.bytes_per_core = std::max(a_bytes, c_bytes / passes);
         st.shift_hops = 2;
-        st.repeats = S;
-        st.macs_per_core = macs;
+        st.repeats = S * static_cast<std::int64_t>(passes);
+        st.macs_per_core = macs / passes;
         st.weight_bits = bits;
         st.algo = m_algo;
         st.deps = std::move(deps);
@@ -367,16 +372,20 @@ public:
         return s;
     }
 
-    // Ring attention down the columns: K/V tiles circulate over the R rows; each step computes its
-    // causal share of QK^T and PV; partial scores of a head spread over several columns are reduced.
+    // Ring attention down the columns: the K/V tiles of the whole context (prior chunks + this one)
+    // circulate over the R rows; each step computes its causal share of QK^T and PV; partial scores of
+    // a head spread over several columns are reduced along the row.
     int attention(LayerProgram& prog, const Op& op, std::vector<int> deps) {
         const std::int64_t kvd = op.kv_heads * op.head_dim;
         const std::int64_t gqa = std::max<std::int64_t>(1, op.heads / std::max<std::int64_t>(1, op.kv_heads));
+        const std::int64_t ctx = (op.window > 0 ? std::min(m_prior, op.window) : m_prior) + m_N;
         const std::int64_t tm = ceil_div(m_N, m_g.R);
+        const std::int64_t tk = ceil_div(ctx, m_g.R);
         const std::int64_t kv_col = ceil_div(kvd, m_g.C);
         const std::int64_t heads_per_col = std::max<std::int64_t>(1, ceil_div(op.kv_heads, m_g.C));
         const std::int64_t cols_per_head = std::max<std::int64_t>(1, m_g.C / std::max<std::int64_t>(1, op.kv_heads));
-        const double frac = causal_fraction(m_N, op.window);
+        // Share of the chunk x context score block that is computed (causal mask, sliding window).
+        const double frac = chunk_scores(m_N, m_prior, op.window) / (static_cast<double>(m_N) * static_cast<double>(ctx));
         Step st;
         st.kind = StepKind::Collective;
         st.op = op.name + ".ring";
@@ -384,10 +393,10 @@ public:
         st.along = Along::Col;
         st.group_cores = m_g.R;
         st.groups = m_g.C;
-        st.bytes_per_core = 2.0 * m_p.kv_bits / 8.0 * static_cast<double>(tm * kv_col);
+        st.bytes_per_core = 2.0 * m_p.kv_bits / 8.0 * static_cast<double>(tk * kv_col);
         st.shift_hops = 2;
         st.repeats = m_g.R;
-        st.macs_per_core = 2.0 * frac * static_cast<double>(tm * tm * kv_col * gqa);
+        st.macs_per_core = 2.0 * frac * static_cast<double>(tm * tk * kv_col * gqa);
         st.weight_bits = 16;
         st.algo = m_algo;
         st.deps = std::move(deps);
@@ -396,14 +405,14 @@ public:
         if (cols_per_head > 1) {
             Region seg{m_g.R, cols_per_head};
             Step red = collective_step(op.name + ".scores.reduce", CollectiveKind::AllReduce, Along::Row, seg,
-                                       4.0 * frac * static_cast<double>(tm * tm * gqa * heads_per_col), m_algo, {s});
+                                       4.0 * frac * static_cast<double>(tm * tk * gqa * heads_per_col), m_algo, {s});
             red.groups = m_g.R * (m_g.C / cols_per_head);
             red.repeats = m_g.R;
             prog.steps.push_back(red);
             s = static_cast<int>(prog.steps.size()) - 1;
         }
         prog.steps.push_back(compute_step(op.name + ".softmax", 0,
-                                          3.0 * frac * static_cast<double>(tm * m_N * gqa * heads_per_col), 16, {s}));
+                                          3.0 * frac * static_cast<double>(tm * ctx * gqa * heads_per_col), 16, {s}));
         return static_cast<int>(prog.steps.size()) - 1;
     }
 
@@ -416,10 +425,11 @@ public:
 
 private:
     Region m_g;
-    std::int64_t m_N, m_hidden;
+    std::int64_t m_N, m_prior, m_hidden;
     const PrecisionPolicy& m_p;
     AllReduceAlgo m_algo;
     double m_act;
+    double m_buffer;
 };
 
 // Activation hand-off from stage `s` to stage `s + 1`.
@@ -512,24 +522,24 @@ PhaseProgram build_decode_program(const ExecutionPlan& plan, const models::Model
 }
 
 PhaseProgram build_prefill_program(const ExecutionPlan& plan, const models::ModelGraph& graph,
-                                   const fabric::WaferSpec& wafer, std::int64_t tokens) {
+                                   const fabric::WaferSpec& wafer, std::int64_t tokens, std::int64_t prior) {
     const std::int64_t hidden = graph.embedding.out_features > 0 ? graph.embedding.out_features : graph.lm_head.in_features;
     const double act = plan.precision.activation_bits / 8.0;
     auto layer_fn = [&](const Stage& st, const LayerGraph* lg, const Op* op, const std::string& name, int idx) {
         const Region g{st.region.rows, st.region.cols};
         if (lg) {
-            PrefillBuilder b(g, tokens, hidden, plan.precision, plan.allreduce);
+            PrefillBuilder b(g, tokens, prior, hidden, plan.precision, plan.allreduce, plan.prefill_buffer_bytes);
             return b.build(*lg, name, idx);
         }
         LayerProgram prog;
         prog.name = name;
         if (op->kind == OpKind::Embedding) {
-            PrefillBuilder b(g, tokens, hidden, plan.precision, plan.allreduce);
+            PrefillBuilder b(g, tokens, prior, hidden, plan.precision, plan.allreduce, plan.prefill_buffer_bytes);
             b.embedding(prog, *op, {});
         } else {
             // Only the last prompt token's logits are needed for the first output token: the final norm
             // and the LM head run as a decode step of one token.
-            DecodeBuilder b(g, 1, tokens, hidden, plan.precision, plan.allreduce);
+            DecodeBuilder b(g, 1, prior + tokens, hidden, plan.precision, plan.allreduce);
             if (op->kind == OpKind::Norm) {
                 b.norm(prog, *op, Layout::Rows, {});
             } else {
@@ -547,30 +557,54 @@ PhaseProgram build_prefill_program(const ExecutionPlan& plan, const models::Mode
 
 // ---- Footprint ------------------------------------------------------------------------------------
 
-double op_weight_bytes_per_core(const Op& op, std::int64_t R, std::int64_t C, const PrecisionPolicy& p) {
+WeightFootprint op_weight_footprint(const Op& op, std::int64_t R, std::int64_t C, std::int64_t hidden,
+                                    const PrecisionPolicy& p) {
     const double bytes = weight_bits_of(op, p) / 8.0;
+    const double cores = static_cast<double>(R * C);
+    // Resident layout of the decode GEMV: a matrix producing the hidden vector runs with K over the
+    // columns and N over the rows; every other matrix with K over the rows and N over the columns.
+    auto tile = [&](std::int64_t K, std::int64_t N) {
+        return static_cast<double>(N == hidden ? ceil_div(K, C) * ceil_div(N, R) : ceil_div(K, R) * ceil_div(N, C));
+    };
+    WeightFootprint f;
     switch (op.kind) {
-        case OpKind::Projection:
-            // Whichever orientation the op runs in, its tile is one of ceil(K/R)ceil(N/C) or ceil(K/C)ceil(N/R).
-            return bytes * static_cast<double>(std::max(ceil_div(op.in_features, R) * ceil_div(op.out_features, C),
-                                                        ceil_div(op.in_features, C) * ceil_div(op.out_features, R)));
-        case OpKind::Experts:
-            return bytes * static_cast<double>(op.experts) *
-                   static_cast<double>(std::max(ceil_div(op.in_features, R) * ceil_div(op.out_features, C),
-                                                ceil_div(op.in_features, C) * ceil_div(op.out_features, R)));
-        case OpKind::Embedding:
-            return bytes * static_cast<double>(ceil_div(op.in_features > 0 ? op.in_features : op.weight_params, R) *
-                                               ceil_div(op.out_features, C));
-        default:
-            // Norm weights and biases: small vectors, split over rows or columns (the larger share).
-            return bytes * static_cast<double>(ceil_div(op.weight_params, std::min(R, C)));
+        case OpKind::Projection: {
+            if (op.weight_params == 0) return f;  // tied LM head: reads the embedding table
+            const double t = tile(op.in_features, op.out_features);
+            f.avg = bytes * static_cast<double>(op.weight_params) / cores;
+            f.excess = std::max(0.0, bytes * t - f.avg);
+            return f;
+        }
+        case OpKind::Experts: {
+            const double t = tile(op.in_features, op.out_features);
+            f.avg = bytes * static_cast<double>(op.weight_params) / cores;
+            f.excess = std::max(0.0, bytes * t - bytes * static_cast<double>(op.in_features * op.out_features) / cores);
+            return f;
+        }
+        case OpKind::Embedding: {
+            // The table [vocab, hidden]: vocabulary rows over the region's rows, hidden over columns.
+            const std::int64_t width = std::max<std::int64_t>(1, op.out_features);
+            const double t = static_cast<double>(ceil_div(op.weight_params / width, R) * ceil_div(width, C));
+            f.avg = bytes * static_cast<double>(op.weight_params) / cores;
+            f.excess = std::max(0.0, bytes * t - f.avg);
+            return f;
+        }
+        default: {
+            // Norm weights and biases: vectors laid out like the activation they scale (the hidden vector
+            // is split over the rows and replicated across the columns), so the rows split them.
+            const double t = static_cast<double>(ceil_div(op.weight_params, R));
+            f.avg = bytes * static_cast<double>(op.weight_params) / static_cast<double>(R);
+            f.excess = std::max(0.0, bytes * t - f.avg);
+            return f;
+        }
     }
 }
 
-double layer_weight_bytes_per_core(const LayerGraph& layer, std::int64_t R, std::int64_t C, const PrecisionPolicy& p) {
-    double b = 0;
-    for (const auto& op : layer.ops()) b += op_weight_bytes_per_core(op, R, C, p);
-    return b;
+WeightFootprint layer_weight_footprint(const LayerGraph& layer, std::int64_t R, std::int64_t C, std::int64_t hidden,
+                                       const PrecisionPolicy& p) {
+    WeightFootprint total;
+    for (const auto& op : layer.ops()) total += op_weight_footprint(op, R, C, hidden, p);
+    return total;
 }
 
 double layer_kv_bytes_per_core(const LayerGraph& layer, std::int64_t R, std::int64_t C, std::int64_t batch,
@@ -585,27 +619,34 @@ double layer_kv_bytes_per_core(const LayerGraph& layer, std::int64_t R, std::int
 }
 
 double layer_activation_bytes_per_core(const LayerGraph& layer, std::int64_t R, std::int64_t C, std::int64_t batch,
-                                       std::int64_t prefill_tokens, const PrecisionPolicy& p) {
+                                       std::int64_t prefill_tokens, double prefill_buffer_bytes,
+                                       const PrecisionPolicy& p) {
     const double act = p.activation_bits / 8.0;
-    std::int64_t widest = 0, hidden = 0;
+    // Widest output of one GEMV/GEMM (fused groups add up; routed experts count top_k copies) and
+    // widest input.
+    std::map<int, std::int64_t> group_width;
+    std::int64_t widest = 0, widest_in = 0;
+    int solo = -1000000;
     for (const auto& op : layer.ops()) {
-        if (op.kind == OpKind::Projection || op.kind == OpKind::Experts) {
-            std::int64_t n = op.out_features * (op.kind == OpKind::Experts ? std::max<std::int64_t>(1, op.top_k) : 1);
-            widest = std::max(widest, n);
-            hidden = std::max(hidden, op.in_features);
-        }
+        if (op.kind != OpKind::Projection && op.kind != OpKind::Experts) continue;
+        const std::int64_t k = op.kind == OpKind::Experts ? std::max<std::int64_t>(1, op.top_k) : 1;
+        std::int64_t& w = group_width[op.fuse_group >= 0 ? op.fuse_group : solo--];
+        w += k * op.out_features;
+        widest = std::max(widest, w);
+        widest_in = std::max(widest_in, op.in_features);
     }
+    const std::int64_t m = std::min(R, C);
     // Decode: input slice + output slice (fp32 partial sums), double-buffered.
-    const double dec = 2.0 * batch * (act * static_cast<double>(ceil_div(hidden, std::min(R, C))) +
-                                      4.0 * static_cast<double>(ceil_div(widest, std::min(R, C))));
+    const double dec = 2.0 * batch * (act * static_cast<double>(ceil_div(widest_in, m)) +
+                                      4.0 * static_cast<double>(ceil_div(widest, m)));
     if (prefill_tokens <= 0) return dec;
-    // Prefill: the residual tile, two A tiles and two B tiles in flight, and the fp32 output tile.
+    // Prefill (one chunk): the input tile, the A tile in hand and the one arriving, and two fp32
+    // partial-sum tiles, bounded by the GEMM buffer (the GEMM runs in passes beyond it).
     const std::int64_t S = std::max(R, C);
     const double tm = static_cast<double>(ceil_div(prefill_tokens, R));
-    const double pre = act * tm * static_cast<double>(ceil_div(hidden, C)) +
-                       2.0 * act * tm * static_cast<double>(ceil_div(hidden, S)) +
-                       2.0 * (p.dense_weight_bits / 8.0) * static_cast<double>(ceil_div(hidden, S) * ceil_div(widest, C)) +
-                       4.0 * tm * static_cast<double>(ceil_div(widest, C));
+    const double pre = act * tm * static_cast<double>(ceil_div(widest_in, C)) +
+                       2.0 * act * tm * static_cast<double>(ceil_div(widest_in, S)) +
+                       std::min(2.0 * 4.0 * tm * static_cast<double>(ceil_div(widest, C)), prefill_buffer_bytes);
     return std::max(dec, pre);
 }
 

@@ -34,6 +34,16 @@ const ParamTable& mapping_param_table() {
         choice(def("allreduce", ParamType::Enum, "tree", "all-reduce algorithm on the mesh: pipeline chain, ring, two-level tree"),
                {"pipeline", "ring", "tree"}),
         ranged(def("max_tiles", ParamType::Int, "12", "automatic grid search: most regions per wafer side"), 1, 64),
+        ranged(def("prefill_chunk", ParamType::Int, "512",
+                   "prompt tokens per prefill chunk; chunks pipeline through the stages and bound activation SRAM"),
+               1, 1e8),
+        [] {
+            ParamDef d = ranged(def("prefill_buffer", ParamType::Quantity, "4KiB",
+                                    "per-core SRAM for prefill GEMM tiles; a GEMM whose tiles exceed it runs in passes"),
+                                64, 1e9);
+            d.unit = UnitKind::Bytes;
+            return d;
+        }(),
     });
     return t;
 }
@@ -67,6 +77,8 @@ MappingOptions mapping_options_from(const ParamSet& p) {
     const std::string& a = p.str("allreduce");
     o.allreduce = a == "pipeline" ? AllReduceAlgo::Pipeline : a == "ring" ? AllReduceAlgo::Ring : AllReduceAlgo::Tree;
     o.max_tiles_per_side = static_cast<int>(p.integer("max_tiles"));
+    o.prefill_buffer_bytes = p.num("prefill_buffer");
+    o.prefill_chunk = p.integer("prefill_chunk");
     return o;
 }
 
