@@ -163,13 +163,18 @@ WaferSpec load_wafer(const FlatConfig& flat, const std::string& source_file) {
 }
 
 double WaferSpec::peak_macs_per_cycle(double weight_bits) const {
+    // SIMD width of the arithmetic: fp32 data uses the fp32 rate, exactly 8-bit data the fp8 rate, and
+    // everything else (16-bit, and MXFP4 dequantised on the fly) the fp16 rate.
     double simd = fmac_fp16;
     if (weight_bits > 16.5) simd = fmac_fp32;
-    else if (weight_bits <= 8.0) simd = fmac_fp8;
-    // Each MAC streams one weight and one accumulator operand from SRAM: the read ports bound the rate.
-    const double elem_bytes = std::max(1.0, std::min(weight_bits, 16.0) / 8.0);
-    const double port_elems = sram_read_ports * (sram_port_bits / 8.0) / (2.0 * elem_bytes);
-    return std::min(simd, port_elems);
+    else if (weight_bits == 8.0) simd = fmac_fp8;
+    // Each MAC of a matrix-vector product reads one weight and one accumulator and writes the
+    // accumulator back (y[n] += W[k][n] * x[k]): the SRAM ports bound the rate.
+    const double acc_bytes = weight_bits > 16.5 ? 4.0 : 2.0;
+    const double port_bytes = sram_port_bits / 8.0;
+    const double read_limit = static_cast<double>(sram_read_ports) * port_bytes / (weight_bits / 8.0 + acc_bytes);
+    const double write_limit = static_cast<double>(sram_write_ports) * port_bytes / acc_bytes;
+    return std::min({simd, read_limit, write_limit});
 }
 
 double WaferSpec::achieved_macs_per_cycle(double weight_bits) const {

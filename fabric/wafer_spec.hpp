@@ -47,8 +47,8 @@ struct WaferSpec {
     double link_bytes_per_cycle() const { return link_bits / 8.0; }
     double cycle_s() const { return 1.0 / clock_hz; }
     // Multiply-accumulates per cycle per core at a weight precision of `bits` (16 -> fp16, 8 -> fp8,
-    // 32 -> fp32; 4.25 (MXFP4) is dequantised to fp16), limited by the SRAM read ports (one weight and
-    // one accumulator operand per MAC) and scaled by the achieved efficiency.
+    // 32 -> fp32; 4.25 (MXFP4) is dequantised to fp16), limited by the SRAM ports (per MAC: read one
+    // weight and one accumulator, write the accumulator) and, for achieved_, scaled by the efficiency.
     double achieved_macs_per_cycle(double weight_bits) const;
     double peak_macs_per_cycle(double weight_bits) const;
     double peak_flops(double weight_bits) const;  // whole usable area

@@ -635,10 +635,23 @@ double layer_activation_bytes_per_core(const LayerGraph& layer, std::int64_t R, 
         widest = std::max(widest, w);
         widest_in = std::max(widest_in, op.in_features);
     }
-    const std::int64_t m = std::min(R, C);
-    // Decode: input slice + output slice (fp32 partial sums), double-buffered.
-    const double dec = 2.0 * batch * (act * static_cast<double>(ceil_div(widest_in, m)) +
-                                      4.0 * static_cast<double>(ceil_div(widest, m)));
+    // Decode: the residual-stream slice (kept across the layer) plus, for the op being run, its input
+    // slice and its fp32 partial sums (ops of a layer run one after another and reuse the buffer; the
+    // reduction combines arriving wavelets into the partial sums as they stream in).
+    double op_max = 0;
+    std::int64_t hidden = 0;  // the residual stream's width: what the layer's first norm normalises
+    for (const auto& op : layer.ops())
+        if (op.kind == OpKind::Norm && hidden == 0) hidden = width_of(op, widest_in);
+    for (const auto& op : layer.ops()) {
+        if (op.kind != OpKind::Projection && op.kind != OpKind::Experts) continue;
+        const std::int64_t k = op.kind == OpKind::Experts ? std::max<std::int64_t>(1, op.top_k) : 1;
+        const bool to_hidden = op.out_features == hidden;
+        const std::int64_t kdiv = to_hidden ? C : R, ndiv = to_hidden ? R : C;
+        const std::int64_t out_w = op.fuse_group >= 0 ? group_width[op.fuse_group] : k * op.out_features;
+        op_max = std::max(op_max, act * static_cast<double>(ceil_div(op.in_features, kdiv)) +
+                                      4.0 * static_cast<double>(ceil_div(out_w, ndiv)));
+    }
+    const double dec = static_cast<double>(batch) * (act * static_cast<double>(ceil_div(hidden, R)) + op_max);
     if (prefill_tokens <= 0) return dec;
     // Prefill (one chunk): the input tile, the A tile in hand and the one arriving, and two fp32
     // partial-sum tiles, bounded by the GEMM buffer (the GEMM runs in passes beyond it).

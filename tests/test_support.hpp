@@ -1,0 +1,61 @@
+// Helpers shared by tests: loading presets from the source tree, running the CLI binary.
+#pragma once
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+#include "fabric/wafer_spec.hpp"
+#include "models/op_graph.hpp"
+#include "sim/base/yaml_tree.hpp"
+
+namespace wafersim::test {
+
+inline std::string source_path(const std::string& rel) { return std::string(WAFERSIM_SOURCE_DIR) + "/" + rel; }
+
+inline fabric::WaferSpec load_wafer_preset(const std::string& name) {
+    const std::string path = source_path("configs/wafers/" + name + ".yaml");
+    return fabric::load_wafer(read_yaml_flat(path), path);
+}
+
+inline models::ModelSpec load_model_preset(const std::string& name) {
+    return models::import_hf_config(source_path("configs/models/" + name + ".json"));
+}
+
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+inline std::string temp_dir(const std::string& tag) {
+    std::string t = "/tmp/wafersim-test-" + tag + "-XXXXXX";
+    if (!::mkdtemp(t.data())) return "/tmp";
+    return t;
+}
+
+struct CliResult {
+    int exit_code = -1;
+    std::string out, err;
+};
+
+#ifdef WAFERSIM_BINARY
+// Runs `wafersim ARGS` from the source tree; captures stdout and stderr.
+inline CliResult run_cli(const std::string& args) {
+    const std::string dir = temp_dir("cli");
+    const std::string cmd = "cd '" + std::string(WAFERSIM_SOURCE_DIR) + "' && '" + std::string(WAFERSIM_BINARY) + "' " +
+                            args + " >'" + dir + "/out' 2>'" + dir + "/err'";
+    CliResult r;
+    const int status = std::system(cmd.c_str());
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = read_file(dir + "/out");
+    r.err = read_file(dir + "/err");
+    std::system(("rm -rf '" + dir + "'").c_str());
+    return r;
+}
+#endif
+
+}  // namespace wafersim::test
