@@ -161,7 +161,7 @@ EngineResult AnalyticEngine::run(const EngineInput& in) const {
     }
     if (w.runs_prefill()) res.prefill = run_prefill(in);
     res.max_context_tokens = in.plan.max_context_tokens;
-    if (w.output_tokens > 16)
+    if (w.runs_decode() && w.output_tokens > 16)
         res.notes.push_back("decode averaged over 16 evenly spaced contexts of the " + std::to_string(w.output_tokens) +
                             " generated tokens");
     return res;

@@ -38,7 +38,7 @@ ParamDef integer(std::string key, std::string def, double min, double max, std::
 
 // Hardware defaults are the H100 SXM column of hardware.md §3; every preset in configs/gpus/ sets them.
 // The fitted constants (efficiency.bandwidth, launch_overhead) describe the serving stack (SGLang/PyTorch,
-// batch 1) and are shared by all presets; see docs/validation-hbm.md for the fit.
+// batch 1) and are shared by all presets; see docs/validation.md (HBM GPU baseline) for the fit.
 const ParamTable& gpu_param_table() {
     static const ParamTable table(
         "gpu",
@@ -74,14 +74,14 @@ const ParamTable& gpu_param_table() {
                      "hardware.md §3 row 'Power' (V); default = H100 SXM"),
             real("efficiency.bandwidth", "0.691", 0.01, 1.0,
                  "achieved fraction of peak HBM bandwidth for every byte a kernel moves",
-                 "fitted: calibration.md §B (Llama-3-8B decode, 1× and 8× A100), docs/validation-hbm.md"),
+                 "fitted: calibration.md §B (Llama-3-8B decode, 1× and 8× A100), docs/validation.md (HBM GPU baseline)"),
             real("efficiency.compute", "0.75", 0.01, 1.0,
                  "achieved fraction of peak tensor-core FLOP/s for GEMM and attention kernels",
                  "U: design default, not fitted (no GPU prefill point in calibration.md); large bf16 GEMMs "
                  "reach ~70-85% of peak"),
             quantity("launch_overhead", UnitKind::Time, "4.57us", 0, 1e-3,
                      "fixed cost per kernel (launch, tail, synchronisation), also paid by each all-reduce",
-                     "fitted: calibration.md §B (Llama-3-8B decode, 1× and 8× A100), docs/validation-hbm.md"),
+                     "fitted: calibration.md §B (Llama-3-8B decode, 1× and 8× A100), docs/validation.md (HBM GPU baseline)"),
         });
     return table;
 }

@@ -8,6 +8,7 @@
 
 #include "fabric/wafer_spec.hpp"
 #include "models/op_graph.hpp"
+#include "sim/base/params.hpp"
 #include "sim/engines/result.hpp"
 #include "sim/mapping/plan.hpp"
 
@@ -20,6 +21,7 @@ struct EngineInput {
     const fabric::WaferSpec& wafer;
     const mapping::ExecutionPlan& plan;
     std::uint64_t seed = 0;
+    const ParamSet* engine_params = nullptr;  // the engine's own `<engine>.*` parameters, resolved
 };
 
 // Contract: run() is deterministic for the same input and seed; it does not modify its input; it fills

@@ -4,6 +4,7 @@
 #include "sim/base/errors.hpp"
 #include "sim/engines/analytic_engine.hpp"
 #include "sim/engines/i_engine.hpp"
+#include "sim/engines/systemc_engine.hpp"
 
 namespace wafersim::engines {
 
@@ -14,6 +15,7 @@ std::map<std::string, EngineFactory>& registry() {
     static std::map<std::string, EngineFactory> r = [] {
         std::map<std::string, EngineFactory> m;
         m["analytic"] = [] { return std::make_unique<AnalyticEngine>(); };
+        m["systemc"] = [] { return std::make_unique<SystemcEngine>(); };
         return m;
     }();
     return r;

@@ -35,6 +35,25 @@ struct PhaseResult {
     double overhead_s() const;
 };
 
+// A per-core or per-link map of one wafer, row-major [rows][cols] (level-3 statistic).
+struct Heatmap {
+    std::string name;         // "core_busy_cycles", "link_wavelets_east", ...
+    std::string unit;
+    std::string description;
+    int wafer = 0;
+    std::size_t rows = 0, cols = 0;
+    std::vector<float> data;
+};
+
+// One span of the timeline (Chrome/Perfetto "X" event): a layer of a stage in a phase.
+struct TraceSpan {
+    std::string name;  // "layer.3"
+    std::string phase; // "decode", "prefill.chunk2"
+    int wafer = 0;     // process lane
+    int stage = 0;     // thread lane
+    double start_us = 0, dur_us = 0;
+};
+
 struct EngineResult {
     std::string engine;               // "analytic", "systemc", "hbm"
     std::string device;               // wafer or GPU preset name
@@ -44,6 +63,9 @@ struct EngineResult {
     PhaseResult prefill;
     std::int64_t max_context_tokens = 0;  // longest context whose KV cache fits (at workload.batch)
     std::vector<std::string> notes;   // assumptions worth reporting
+    std::vector<Heatmap> heatmaps;    // engines that track per-core / per-link state (systemc)
+    std::vector<TraceSpan> trace;     // timeline (systemc)
+    double simulated_events = 0;      // events processed (systemc), for speed reports
 };
 
 }  // namespace wafersim::engines

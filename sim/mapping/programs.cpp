@@ -454,7 +454,7 @@ LayerProgram handoff(const ExecutionPlan& plan, const fabric::WaferSpec& wafer, 
         st.hops = std::max<std::int64_t>(1, std::llabs(b.region.col0 - a.region.col0) - a.region.cols + 1);
     } else if (a.region.col0 == b.region.col0) {
         st.hops = std::llabs(b.region.row0 - a.region.row0);
-        st.lanes = std::max<std::int64_t>(1, std::min(a.region.cols, b.region.rows));
+        st.lanes = std::max<std::int64_t>(1, std::min(a.region.cols, b.region.cols));
     } else {
         st.hops = std::llabs(b.region.row0 - a.region.row0) + std::llabs(b.region.col0 - a.region.col0);
         st.turns = true;

@@ -62,7 +62,7 @@ const ParamTable& precision_param_table() {
     static const ParamTable t("precision", {
         choice(def("weights", ParamType::Enum, "auto", "weight precision; auto = as released (torch_dtype, quantization_config)"),
                {"auto", "fp32", "fp16", "bf16", "fp8", "fp4"}),
-        choice(def("kv", ParamType::Enum, "auto", "KV-cache precision; auto = 16-bit"),
+        choice(def("kv", ParamType::Enum, "auto", "KV-cache precision; auto = the released activation precision (16-bit for bf16/fp16 checkpoints)"),
                {"auto", "fp32", "fp16", "bf16", "fp8", "fp4"}),
     });
     return t;

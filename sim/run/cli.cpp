@@ -76,7 +76,7 @@ int cli_main(int argc, char** argv) {
     run->add_option("--model", req.model, "model preset name or Hugging Face config.json path")->capture_default_str();
     run->add_option("--gpu", gpus, "GPU preset name or YAML path (repeatable; default h100 and h200; 'none' for no baseline)");
     run->add_option("--phase", req.phase, "decode | prefill | both")->capture_default_str();
-    run->add_option("--engine", req.engine, "engine: analytic")->capture_default_str();
+    run->add_option("--engine", req.engine, "engine: analytic (closed form) or systemc (cycle-approximate)")->capture_default_str();
     run->add_option("--set", req.sets, "override a parameter: key.path=value (repeatable)");
     run->add_option("--out", out, "output folder (default: a fresh folder under runs/)");
     run->add_option("--seed", req.seed, "run seed")->capture_default_str();
@@ -85,7 +85,7 @@ int cli_main(int argc, char** argv) {
     std::string what;
     bool markdown = false;
     auto* desc = app.add_subcommand("describe", "list presets and parameters with units, defaults and sources");
-    desc->add_option("what", what, "presets | wafer | gpu | mapping | workload | precision | baseline (default: all)");
+    desc->add_option("what", what, "presets | wafer | gpu | mapping | workload | precision | baseline | systemc (default: all)");
     desc->add_flag("--markdown", markdown, "print docs/params.md");
 
     try {
@@ -113,7 +113,7 @@ int cli_main(int argc, char** argv) {
         if (*desc) {
             if (!describe(std::cout, what, markdown)) {
                 std::cerr << "error: describe: unknown topic \"" << what
-                          << "\"; expected presets, wafer, gpu, mapping, workload, precision or baseline\n";
+                          << "\"; expected presets, wafer, gpu, mapping, workload, precision, baseline or systemc\n";
                 return kExitInput;
             }
             return kExitOk;

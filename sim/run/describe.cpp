@@ -7,6 +7,7 @@
 #include "fabric/wafer_spec.hpp"
 #include "sim/engines/gpu_spec.hpp"
 #include "sim/engines/i_engine.hpp"
+#include "sim/engines/systemc_engine.hpp"
 #include "sim/mapping/mapper.hpp"
 #include "sim/run/presets.hpp"
 #include "sim/run/run_config.hpp"
@@ -29,6 +30,7 @@ const std::vector<Table>& tables() {
         {"workload", "Workload (`--set workload.KEY=VALUE`)", &mapping::workload_param_table},
         {"precision", "Precision (`--set precision.KEY=VALUE`)", &mapping::precision_param_table},
         {"baseline", "HBM baseline (`--set baseline.KEY=VALUE`)", &baseline_param_table},
+        {"systemc", "SystemC engine (`--set systemc.KEY=VALUE`)", &engines::systemc_param_table},
     };
     return t;
 }
@@ -54,8 +56,8 @@ void print_table(std::ostream& os, const Table& t, bool md) {
     }
     os << t.title << "\n";
     for (const auto& d : pt.defs()) {
-        os << "  " << std::left << std::setw(34) << (pt.name() + "." + d.key) << std::setw(22) << describe_type(d)
-           << std::setw(14) << (d.required ? "required" : d.default_value) << d.doc << "\n";
+        os << "  " << std::left << std::setw(34) << (pt.name() + "." + d.key) << std::setw(22) << describe_type(d) << ' '
+           << std::setw(14) << (d.required ? "required" : d.default_value) << ' ' << d.doc << "\n";
     }
     os << "\n";
 }

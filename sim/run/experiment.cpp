@@ -11,15 +11,16 @@ namespace wafersim::run {
 RunResult execute(const ResolvedRun& run) {
     RunResult out;
     auto engine = engines::make_engine(run.request.engine);
-    // Candidate grids are scored by the analytic decode (or prefill) time at the mean context: cheap and
-    // the same closed form whatever engine then runs the chosen plan.
+    // Candidate grids are scored by the analytic decode time at the mean context (whatever the phase):
+    // cheap, and the same closed form whatever engine then runs the chosen plan.
     const mapping::Workload& w = run.workload;
     mapping::PlanScorer scorer = [&](const mapping::ExecutionPlan& p) {
         const std::int64_t mid = w.input_tokens + (w.output_tokens + 1) / 2;
         return engines::analytic_decode_step_seconds(p, run.graph, run.wafer, mid, w.batch);
     };
     out.plan = mapping::make_plan(run.model, run.graph, run.wafer, run.mapping, w, run.precision, scorer);
-    engines::EngineInput in{run.model, run.graph, run.wafer, out.plan, run.request.seed};
+    engines::EngineInput in{run.model, run.graph, run.wafer, out.plan, run.request.seed,
+                            run.request.engine == "systemc" ? &run.systemc_params : nullptr};
     out.wafer = engine->run(in);
     for (const auto& gpu : run.gpus) {
         BaselineOutcome b;

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -155,8 +156,31 @@ void write_phase_h5(H5Writer& h5, const std::string& g, const engines::PhaseResu
 
 }  // namespace
 
+std::string trace_json(const RunResult& r) {
+    // Chrome trace-event format (opens in ui.perfetto.dev): one complete ("X") event per layer span;
+    // pid = wafer, tid = stage.
+    ordered_json events = ordered_json::array();
+    std::vector<std::pair<int, int>> lanes;
+    for (const auto& s : r.wafer.trace) {
+        events.push_back({{"name", s.name}, {"cat", s.phase}, {"ph", "X"}, {"ts", s.start_us}, {"dur", s.dur_us},
+                          {"pid", s.wafer}, {"tid", s.stage}, {"args", {{"phase", s.phase}}}});
+        if (std::find(lanes.begin(), lanes.end(), std::make_pair(s.wafer, s.stage)) == lanes.end())
+            lanes.emplace_back(s.wafer, s.stage);
+    }
+    for (const auto& l : lanes) {
+        events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", l.first}, {"args", {{"name", "wafer " + std::to_string(l.first)}}}});
+        events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", l.first}, {"tid", l.second},
+                          {"args", {{"name", "stage " + std::to_string(l.second)}}}});
+    }
+    ordered_json j;
+    j["traceEvents"] = events;
+    j["displayTimeUnit"] = "ns";
+    return j.dump() + "\n";
+}
+
 void write_outputs(const std::string& dir, const ResolvedRun& run, const RunResult& r, const std::string& command_line) {
     make_dirs(dir);
+    if (!r.wafer.trace.empty()) write_file_atomic(dir + "/trace.json", trace_json(r));
     write_file_atomic(dir + "/summary.json", summary_json(run, r));
     write_file_atomic(dir + "/config.resolved.yaml", resolved_config_yaml(run, command_line));
     with_atomic_path(dir + "/results.h5", [&](const std::string& tmp) {
@@ -224,6 +248,13 @@ void write_outputs(const std::string& dir, const ResolvedRun& run, const RunResu
         }
         if (r.wafer.decode.ran) write_phase_h5(h5, "/decode", r.wafer.decode, true);
         if (r.wafer.prefill.ran) write_phase_h5(h5, "/prefill", r.wafer.prefill, false);
+        if (!r.wafer.heatmaps.empty()) {
+            h5.group("/" + r.wafer.engine);
+            h5.attr("/" + r.wafer.engine, "description", "per-core and per-link statistics of the simulated fabric ([row][col] of the mesh)");
+            for (const auto& m : r.wafer.heatmaps)
+                h5.dataset2d("/" + r.wafer.engine + "/wafer" + std::to_string(m.wafer) + "/" + m.name, m.data, m.rows, m.cols, m.unit,
+                             m.description);
+        }
         h5.group("/baselines");
         for (std::size_t i = 0; i < r.baselines.size(); ++i) {
             const auto& b = r.baselines[i];
@@ -245,7 +276,7 @@ void write_outputs(const std::string& dir, const ResolvedRun& run, const RunResu
 
 namespace {
 std::string fmt(double v, int prec = 1) {
-    if (!std::isfinite(v) || v <= 0) return "-";
+    if (!std::isfinite(v) || v < 0) return "-";
     std::ostringstream os;
     os.setf(std::ios::fixed);
     os.precision(prec);

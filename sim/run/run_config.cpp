@@ -3,12 +3,13 @@
 
 #include <sstream>
 
+#include "sim/engines/systemc_engine.hpp"
 #include "sim/run/presets.hpp"
 
 namespace wafersim::run {
 
 namespace {
-const std::vector<std::string> kPrefixes = {"wafer", "gpu", "mapping", "workload", "precision", "baseline"};
+const std::vector<std::string> kPrefixes = {"wafer", "gpu", "mapping", "workload", "precision", "baseline", "systemc"};
 
 // Applies overrides whose key starts with `prefix.` to `flat` and returns how many applied.
 void apply(FlatConfig& flat, const std::vector<std::pair<std::string, std::string>>& sets, const std::string& prefix) {
@@ -74,7 +75,7 @@ ResolvedRun resolve_run(const RunRequest& req) {
                 std::string msg = "unknown section \"" + prefix + "\"";
                 std::string near = did_you_mean(prefix, kPrefixes);
                 if (!near.empty()) msg += "; did you mean \"" + near + "\"?";
-                msg += " (sections: wafer, gpu, mapping, workload, precision, baseline)";
+                msg += " (sections: wafer, gpu, mapping, workload, precision, baseline, systemc)";
                 sink.add("--set", 0, kv.first, msg);
                 continue;
             }
@@ -97,6 +98,7 @@ ResolvedRun resolve_run(const RunRequest& req) {
     resolve_table(mapping::workload_param_table(), run.workload_params);
     resolve_table(mapping::precision_param_table(), run.precision_params);
     resolve_table(baseline_param_table(), run.baseline_params);
+    resolve_table(engines::systemc_param_table(), run.systemc_params);
 
     // Wafer.
     try {
@@ -177,6 +179,8 @@ std::string resolved_config_yaml(const ResolvedRun& run, const std::string& comm
        << run.precision.activation_bits << "}\n";
     os << "baseline:\n";
     dump_params(os, run.baseline_params, "  ");
+    os << "systemc:\n";
+    dump_params(os, run.systemc_params, "  ");
     return os.str();
 }
 

@@ -33,7 +33,7 @@ struct ResolvedRun {
     models::ModelSpec model;
     models::ModelGraph graph;
     std::vector<engines::GpuSpec> gpus;
-    ParamSet mapping_params, workload_params, precision_params, baseline_params;
+    ParamSet mapping_params, workload_params, precision_params, baseline_params, systemc_params;
     mapping::MappingOptions mapping;
     mapping::Workload workload;
     models::PrecisionPolicy precision;

@@ -253,7 +253,7 @@ TEST(HbmBaselineCalibration, FitReproducesPresetConstantsAndBothPoints) {
     expect_within("calibration.md §B Llama-3-8B decode 8 x A100 TP [tok/s]", r8, kA100x8, 10);
 }
 
-// Not a check: what the fitted baseline predicts for Llama-3.1-8B (recorded in docs/validation-hbm.md).
+// Not a check: what the fitted baseline predicts for Llama-3.1-8B (recorded in docs/validation.md (HBM GPU baseline)).
 TEST(HbmBaselineCalibration, PredictionsForLlama31_8B) {
     const Model m = model("llama-3.1-8b");
     for (const char* name : {"a100", "h100", "h200", "b200"}) {

@@ -1,0 +1,985 @@
+// SystemC engine: executes each phase program on the fabric kernel. Compute runs on every core of its
+// region; collectives (chain, two-level tree, folded ring, multicast, shifts) are generated as the real
+// messages between real cores along XY routes; every core starts a step when its own inputs are ready
+// (dataflow), so steps, layers and prefill chunks overlap wherever the data allow.
+#include "sim/engines/systemc_engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "fabric/sc/fabric_kernel.hpp"
+#include "sim/base/errors.hpp"
+#include "sim/base/units.hpp"
+#include "sim/engines/analytic_engine.hpp"
+#include "sim/engines/analytic_model.hpp"
+#include "sim/mapping/mapper.hpp"
+
+namespace wafersim::engines {
+
+using fabric::sc::Cycle;
+using fabric::sc::FabricKernel;
+using fabric::sc::kNever;
+using fabric::sc::Message;
+using mapping::AllReduceAlgo;
+using mapping::Along;
+using mapping::CollectiveKind;
+using mapping::StepKind;
+
+const ParamTable& systemc_param_table() {
+    static const ParamTable t("systemc", [] {
+        std::vector<ParamDef> d(5);
+        d[0].key = "region";
+        d[0].type = ParamType::Int;
+        d[0].default_value = "64";
+        d[0].min = 4;
+        d[0].max = 4096;
+        d[0].doc = "cores per side of the region one SystemC process simulates";
+        d[0].source = "style.md §8 (one process per 32x32 .. 64x64 cores)";
+        d[1].key = "quantum";
+        d[1].type = ParamType::Quantity;
+        d[1].unit = UnitKind::Cycles;
+        d[1].default_value = "1cycles";
+        d[1].min = 1;
+        d[1].max = 1e6;
+        d[1].doc = "temporal-decoupling window; must not exceed the hop latency (checked)";
+        d[1].source = "style.md §8.4";
+        d[2].key = "max_cycles";
+        d[2].type = ParamType::Quantity;
+        d[2].unit = UnitKind::Cycles;
+        d[2].default_value = "0cycles";
+        d[2].min = 0;
+        d[2].max = 1e18;
+        d[2].doc = "stop a phase after this many simulated cycles and report where (0 = unbounded)";
+        d[2].source = "design default";
+        d[3].key = "decode_samples";
+        d[3].type = ParamType::Int;
+        d[3].default_value = "2";
+        d[3].min = 1;
+        d[3].max = 1024;
+        d[3].doc = "decode contexts simulated (first and last generated token, and between); averaged";
+        d[3].source = "design default (step time is linear in context between samples)";
+        d[4].key = "memory_limit";
+        d[4].type = ParamType::Quantity;
+        d[4].unit = UnitKind::Bytes;
+        d[4].default_value = "0B";
+        d[4].min = 0;
+        d[4].max = 1e15;
+        d[4].doc = "refuse runs whose fabric state would exceed this (0 = 80% of available memory)";
+        d[4].source = "design default";
+        return d;
+    }());
+    return t;
+}
+
+namespace {
+
+constexpr std::uint8_t kMsgChain = 1, kMsgLevel2 = 2, kMsgCast = 3, kMsgRing = 4, kMsgShift = 5, kMsgHandoff = 6;
+
+std::uint64_t make_tag(std::uint32_t step, std::uint8_t kind, std::uint32_t extra = 0) {
+    return static_cast<std::uint64_t>(step) | (static_cast<std::uint64_t>(kind) << 32) |
+           (static_cast<std::uint64_t>(extra & 0xFFFFFF) << 40);
+}
+std::uint32_t tag_step(std::uint64_t t) { return static_cast<std::uint32_t>(t & 0xFFFFFFFFu); }
+std::uint8_t tag_kind(std::uint64_t t) { return static_cast<std::uint8_t>((t >> 32) & 0xFF); }
+std::uint32_t tag_extra(std::uint64_t t) { return static_cast<std::uint32_t>(t >> 40); }
+
+struct Geom {
+    int wafer = 0;
+    std::int64_t row0 = 0, col0 = 0, rows = 1, cols = 1;
+    std::int64_t cores() const { return rows * cols; }
+};
+
+// One program instance (a layer, the embedding, the LM head or a hand-off) of one phase run.
+struct Prog {
+    const mapping::LayerProgram* lp = nullptr;
+    int stage = 0;
+    std::string phase;  // for the trace
+    std::vector<int> preds;  // program instances whose last step gates this program's first steps
+    std::vector<int> succs;
+    int first_step = -1;    // index into steps of this program's first step
+    bool open = false, started = false, done = false;
+    Cycle start = kNever, end = 0;
+};
+
+struct StepState {
+    const mapping::Step* step = nullptr;
+    int prog = -1;
+    Geom reg;          // cores the step runs on (Handoff: destination region)
+    Geom src;          // Handoff: source region
+    std::vector<Cycle> ready, finish;
+    std::vector<std::uint8_t> pending;
+    std::vector<int> dependents;
+    std::int64_t remaining = 0;
+    bool allocated = false, done = false;
+    Cycle first_start = kNever, last_finish = 0;
+    // Collective scratch, per core of the region.
+    std::vector<Cycle> head_in, head_in2, t1, arrived;
+    std::vector<std::uint32_t> count;
+    std::uint32_t wavelets = 1;
+    double compute_cycles = 0;  // compute step, or compute per repeat of a shift
+    std::int64_t line_len = 1;  // cores in one line (group)
+    std::int64_t tree_g = 1;
+    bool is_last_of_prog = false;
+};
+
+class Executor : public fabric::sc::IReceiver {
+public:
+    Executor(FabricKernel& k, const fabric::WaferSpec& w, const mapping::ExecutionPlan& plan)
+        : m_k(k), m_w(w), m_plan(plan) {
+        m_self = m_k.add_receiver(this);
+        m_relay = static_cast<Cycle>(std::llround(w.relay_latency_cycles));
+        m_per_w = w.relay_per_wavelet_cycles;
+    }
+
+    // Adds the programs of one phase program (one decode step, or one prefill chunk). `link_stage_to`:
+    // for prefill chunks, the previous chunk's last program per stage (-1 when none).
+    std::vector<int> add_phase(const mapping::PhaseProgram& pp, const std::string& phase, bool skip_head,
+                               const std::vector<int>& prev_chunk_last_of_stage) {
+        std::vector<int> last_of_stage(m_plan.stages.size(), -1);
+        int prev = -1;
+        int prev_stage = -1;
+        for (std::size_t i = 0; i < pp.layers.size(); ++i) {
+            const auto& lp = pp.layers[i];
+            if (skip_head && (lp.name == "final_norm" || lp.name == "lm_head")) continue;
+            Prog p;
+            p.lp = &lp;
+            p.stage = pp.stage_of[i];
+            p.phase = phase;
+            const int id = static_cast<int>(m_progs.size());
+            if (prev >= 0) p.preds.push_back(prev);
+            const bool is_handoff = lp.name.rfind("handoff.", 0) == 0;
+            // The first program a stage runs in this chunk also waits for the stage's previous chunk.
+            if (!is_handoff && p.stage != prev_stage && !prev_chunk_last_of_stage.empty()) {
+                const int q = prev_chunk_last_of_stage[static_cast<std::size_t>(p.stage)];
+                if (q >= 0) p.preds.push_back(q);
+            }
+            for (int q : p.preds) m_progs[static_cast<std::size_t>(q)].succs.push_back(id);
+            m_progs.push_back(p);
+            if (!is_handoff) {
+                last_of_stage[static_cast<std::size_t>(p.stage)] = id;
+                prev_stage = p.stage;
+            }
+            prev = id;
+        }
+        return last_of_stage;
+    }
+
+    // Runs everything added so far from the kernel's current time; returns the start time.
+    Cycle run() {
+        m_t0 = m_k.now();
+        for (std::size_t i = 0; i < m_progs.size(); ++i)
+            if (m_progs[i].preds.empty()) open_prog(static_cast<int>(i));
+        for (std::size_t i = 0; i < m_progs.size(); ++i)
+            if (m_progs[i].preds.empty()) start_roots(static_cast<int>(i), m_t0);
+        m_k.run();
+        check_complete();
+        return m_t0;
+    }
+
+    const std::vector<Prog>& progs() const { return m_progs; }
+    const std::deque<StepState>& steps() const { return m_steps; }
+    Cycle t0() const { return m_t0; }
+
+    // IReceiver
+    void on_head(const Message& m, std::uint64_t core, Cycle head, Cycle tail) override;
+    void on_action(std::uint64_t, std::uint64_t, Cycle) override {}
+
+private:
+    // ---- geometry ----
+    Geom stage_geom(int stage) const {
+        const auto& s = m_plan.stages[static_cast<std::size_t>(stage)];
+        return Geom{s.wafer, s.region.row0, s.region.col0, s.region.rows, s.region.cols};
+    }
+    std::uint64_t core_of(const Geom& g, std::int64_t idx) const {
+        return m_k.core_id(g.wafer, g.row0 + idx / g.cols, g.col0 + idx % g.cols);
+    }
+    std::int64_t idx_of(const Geom& g, std::uint64_t core) const {
+        return (m_k.row_of(core) - g.row0) * g.cols + (m_k.col_of(core) - g.col0);
+    }
+    // Lines of a collective: Along::Col -> each column top to bottom; Along::Row -> each row west to
+    // east, cut into segments of line_len cores.
+    void line_of(const StepState& s, std::int64_t idx, std::int64_t& line, std::int64_t& pos, std::int64_t& n) const {
+        const std::int64_t r = idx / s.reg.cols, c = idx % s.reg.cols;
+        if (s.step->along == Along::Col) {
+            line = c;
+            pos = r;
+            n = s.reg.rows;
+        } else {
+            const std::int64_t seg = c / s.line_len;
+            line = r * ((s.reg.cols + s.line_len - 1) / s.line_len) + seg;
+            pos = c % s.line_len;
+            n = std::min(s.line_len, s.reg.cols - seg * s.line_len);
+        }
+    }
+    std::int64_t member(const StepState& s, std::int64_t idx, std::int64_t pos) const {
+        // the core at position `pos` on the line of core `idx`
+        const std::int64_t r = idx / s.reg.cols, c = idx % s.reg.cols;
+        if (s.step->along == Along::Col) return pos * s.reg.cols + c;
+        const std::int64_t seg0 = (c / s.line_len) * s.line_len;
+        return r * s.reg.cols + seg0 + pos;
+    }
+
+    // ---- programs and steps ----
+    void open_prog(int pid) {
+        Prog& p = m_progs[static_cast<std::size_t>(pid)];
+        if (p.open) return;
+        p.open = true;
+        p.first_step = static_cast<int>(m_steps.size());
+        const auto& steps = p.lp->steps;
+        const Geom here = stage_geom(p.stage);
+        for (std::size_t j = 0; j < steps.size(); ++j) {
+            StepState s;
+            s.step = &steps[j];
+            s.prog = pid;
+            s.reg = here;
+            if (s.step->kind == StepKind::Handoff) {
+                s.src = here;                     // the hand-off program belongs to the source stage
+                s.reg = stage_geom(p.stage + 1);  // and delivers to the next one
+            } else if (j > 0 && steps[j - 1].kind == StepKind::Handoff) {
+                s.reg = stage_geom(p.stage + 1);
+            }
+            s.is_last_of_prog = j + 1 == steps.size();
+            m_steps.push_back(std::move(s));
+        }
+        for (std::size_t j = 0; j < steps.size(); ++j) {
+            const int sid = p.first_step + static_cast<int>(j);
+            for (int d : steps[j].deps) m_steps[static_cast<std::size_t>(p.first_step + d)].dependents.push_back(sid);
+        }
+        // Root steps (no deps) depend on the predecessor programs' last steps.
+        for (int q : p.preds) {
+            const Prog& pq = m_progs[static_cast<std::size_t>(q)];
+            if (!pq.open) continue;  // opened later: it wires itself in open_succ_links
+            link_pred(q, pid);
+        }
+        for (std::size_t j = 0; j < steps.size(); ++j) allocate(p.first_step + static_cast<int>(j));
+        // Successors that are already open and were waiting for this program's steps to exist.
+        for (int sc : p.succs)
+            if (m_progs[static_cast<std::size_t>(sc)].open) link_pred(pid, sc);
+    }
+
+    void link_pred(int q, int pid) {
+        const Prog& pq = m_progs[static_cast<std::size_t>(q)];
+        const Prog& p = m_progs[static_cast<std::size_t>(pid)];
+        const int last = pq.first_step + static_cast<int>(pq.lp->steps.size()) - 1;
+        for (std::size_t j = 0; j < p.lp->steps.size(); ++j)
+            if (p.lp->steps[j].deps.empty())
+                m_steps[static_cast<std::size_t>(last)].dependents.push_back(p.first_step + static_cast<int>(j));
+    }
+
+    int root_dep_count(const Prog& p) const { return static_cast<int>(p.preds.size()); }
+
+    void allocate(int sid) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        if (s.allocated) return;
+        s.allocated = true;
+        const std::int64_t n = s.reg.cores();
+        s.ready.assign(static_cast<std::size_t>(n), 0);
+        s.finish.assign(static_cast<std::size_t>(n), kNever);
+        const Prog& p = m_progs[static_cast<std::size_t>(s.prog)];
+        const int deps = s.step->deps.empty() ? root_dep_count(p) : static_cast<int>(s.step->deps.size());
+        s.pending.assign(static_cast<std::size_t>(n), static_cast<std::uint8_t>(std::min(deps, 255)));
+        s.remaining = n;
+        const auto& st = *s.step;
+        s.wavelets = static_cast<std::uint32_t>(std::max(1.0, std::ceil(
+            (st.kind == StepKind::Handoff ? st.bytes / static_cast<double>(std::max<std::int64_t>(1, st.lanes)) : st.bytes_per_core) /
+            m_w.link_bytes_per_cycle())));
+        if (st.kind == StepKind::Compute) {
+            s.compute_cycles = compute_cycles(st.macs_per_core, st.elementwise_per_core, st.weight_bits, m_w) +
+                               ((st.macs_per_core > 0 || st.elementwise_per_core > 0) ? m_w.task_overhead_cycles : 0);
+        } else if (st.kind == StepKind::Collective) {
+            s.compute_cycles = compute_cycles(st.macs_per_core, st.elementwise_per_core, st.weight_bits, m_w);
+            s.line_len = st.along == Along::Col ? s.reg.rows
+                                                : std::max<std::int64_t>(1, std::min<std::int64_t>(st.group_cores, s.reg.cols));
+            s.tree_g = std::max<std::int64_t>(1, std::llround(std::sqrt(static_cast<double>(s.line_len))));
+            s.head_in.assign(static_cast<std::size_t>(n), kNever);
+            s.arrived.assign(static_cast<std::size_t>(n), kNever);
+            if (st.algo == AllReduceAlgo::Tree) {
+                s.head_in2.assign(static_cast<std::size_t>(n), kNever);
+                s.t1.assign(static_cast<std::size_t>(n), kNever);
+            }
+            if (st.algo == AllReduceAlgo::Ring || st.collective == CollectiveKind::Shift)
+                s.count.assign(static_cast<std::size_t>(n), 0);
+        } else {
+            s.arrived.assign(static_cast<std::size_t>(n), kNever);
+        }
+    }
+
+    void release(StepState& s) {
+        std::vector<Cycle>().swap(s.ready);
+        std::vector<Cycle>().swap(s.finish);
+        std::vector<std::uint8_t>().swap(s.pending);
+        std::vector<Cycle>().swap(s.head_in);
+        std::vector<Cycle>().swap(s.head_in2);
+        std::vector<Cycle>().swap(s.t1);
+        std::vector<Cycle>().swap(s.arrived);
+        std::vector<std::uint32_t>().swap(s.count);
+    }
+
+    void start_roots(int pid, Cycle t) {
+        Prog& p = m_progs[static_cast<std::size_t>(pid)];
+        for (std::size_t j = 0; j < p.lp->steps.size(); ++j) {
+            if (!p.lp->steps[j].deps.empty()) continue;
+            const int sid = p.first_step + static_cast<int>(j);
+            StepState& s = m_steps[static_cast<std::size_t>(sid)];
+            if (s.step->kind == StepKind::Handoff) {
+                for (std::int64_t i = 0; i < s.src.cores(); ++i) handoff_source(sid, core_of(s.src, i), t);
+                continue;
+            }
+            for (std::int64_t i = 0; i < s.reg.cores(); ++i) {
+                s.pending[static_cast<std::size_t>(i)] = 0;
+                member_ready(sid, i, t);
+            }
+        }
+    }
+
+    void note_start(int sid, Cycle t) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        s.first_start = std::min(s.first_start, t);
+        Prog& p = m_progs[static_cast<std::size_t>(s.prog)];
+        if (!p.started) {
+            p.started = true;
+            for (int sc : p.succs) open_prog(sc);
+        }
+        p.start = std::min(p.start, t);
+    }
+
+    void finish_at(int sid, std::int64_t i, Cycle t) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        if (s.finish[static_cast<std::size_t>(i)] != kNever) return;
+        s.finish[static_cast<std::size_t>(i)] = t;
+        s.last_finish = std::max(s.last_finish, t);
+        const std::uint64_t core = core_of(s.reg, i);
+        for (int d : s.dependents) {
+            StepState& ds = m_steps[static_cast<std::size_t>(d)];
+            if (ds.step->kind == StepKind::Handoff) {
+                handoff_source(d, core, t);
+                continue;
+            }
+            const std::int64_t j = (ds.reg.wafer == s.reg.wafer && ds.reg.row0 == s.reg.row0 && ds.reg.col0 == s.reg.col0) ? i : -1;
+            if (j < 0) throw InternalError("systemc engine: a step depends on a step of another region");
+            Cycle& r = ds.ready[static_cast<std::size_t>(j)];
+            r = std::max(r, t);
+            if (ds.pending[static_cast<std::size_t>(j)] > 0 && --ds.pending[static_cast<std::size_t>(j)] == 0) member_ready(d, j, r);
+        }
+        if (--s.remaining == 0) step_done(sid);
+    }
+
+    void step_done(int sid) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        s.done = true;
+        if (s.is_last_of_prog) {
+            Prog& p = m_progs[static_cast<std::size_t>(s.prog)];
+            p.done = true;
+            p.end = s.last_finish;
+        }
+        release(s);
+    }
+
+    // ---- members ----
+    void member_ready(int sid, std::int64_t i, Cycle t) {
+        note_start(sid, t);
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        s.ready[static_cast<std::size_t>(i)] = t;
+        const auto& st = *s.step;
+        if (st.kind == StepKind::Compute) {
+            const Cycle c = static_cast<Cycle>(std::ceil(s.compute_cycles));
+            m_k.add_busy(core_of(s.reg, i), c);
+            finish_at(sid, i, t + c);
+            return;
+        }
+        if (st.kind == StepKind::Handoff) {
+            // Cores of the destination region wait for their lane's message (see on_head).
+            const Cycle a = s.arrived[static_cast<std::size_t>(i)];
+            if (a != kNever) finish_at(sid, i, std::max(a, t));
+            return;
+        }
+        std::int64_t line, pos, n;
+        line_of(s, i, line, pos, n);
+        if (n <= 1) {
+            finish_at(sid, i, t + (st.collective == CollectiveKind::Shift ? shift_alone(s) : 0));
+            return;
+        }
+        switch (st.collective) {
+            case CollectiveKind::Broadcast:
+                if (pos == 0) {
+                    send(s, sid, i, member(s, i, n - 1), kMsgCast, t, true);
+                    finish_at(sid, i, t + s.wavelets - 1);
+                } else if (s.arrived[static_cast<std::size_t>(i)] != kNever) {
+                    finish_at(sid, i, std::max(t, s.arrived[static_cast<std::size_t>(i)]));
+                }
+                return;
+            case CollectiveKind::Shift:
+                shift_ready(sid, i, pos, n, t);
+                return;
+            case CollectiveKind::Reduce:
+            case CollectiveKind::AllReduce:
+                if (st.algo == AllReduceAlgo::Ring) ring_try(sid, i, pos, n);
+                else if (st.algo == AllReduceAlgo::Tree) tree_try(sid, i, pos, n);
+                else chain_try(sid, i, pos, 0, n, n);
+                return;
+        }
+    }
+
+    Cycle relay_cost(const StepState&) const { return m_relay + static_cast<Cycle>(std::ceil(m_per_w)); }
+    Cycle tail_cost(const StepState& s) const {
+        return static_cast<Cycle>(std::ceil((s.wavelets - 1) * std::max(1.0, m_per_w)));
+    }
+
+    void send(StepState& s, int sid, std::int64_t from, std::int64_t to, std::uint8_t kind, Cycle t, bool multicast,
+              std::uint32_t extra = 0, std::uint32_t wavelets = 0) {
+        Message m;
+        m.src = core_of(s.reg, from);
+        m.dst = core_of(s.reg, to);
+        m.wavelets = wavelets ? wavelets : s.wavelets;
+        m.color = static_cast<std::uint16_t>(kind);
+        m.multicast = multicast;
+        m.owner = m_self;
+        m.tag = make_tag(static_cast<std::uint32_t>(sid), kind, extra);
+        m_k.send(m, t);
+    }
+
+    // Chain reduce over positions [lo, hi) of the line toward hi-1. `total` is the whole line's length
+    // (for the multicast back when this chain is the whole reduction).
+    void chain_try(int sid, std::int64_t i, std::int64_t pos, std::int64_t lo, std::int64_t hi, std::int64_t total) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle ready = s.ready[static_cast<std::size_t>(i)];
+        if (s.pending[static_cast<std::size_t>(i)] != 0) return;
+        Cycle send_t;
+        if (pos == lo) {
+            send_t = ready;
+        } else {
+            const Cycle h = s.head_in[static_cast<std::size_t>(i)];
+            if (h == kNever) return;
+            send_t = std::max(ready, h + relay_cost(s));
+            m_k.add_busy(core_of(s.reg, i), relay_cost(s) + tail_cost(s));
+        }
+        if (pos < hi - 1) {
+            send(s, sid, i, member(s, i, pos + 1), kMsgChain, send_t, false);
+            if (s.step->collective == CollectiveKind::Reduce) finish_at(sid, i, send_t + s.wavelets - 1);
+            return;
+        }
+        // End of the chain.
+        const Cycle complete = send_t + tail_cost(s);
+        if (s.step->algo == AllReduceAlgo::Tree && total != hi - lo) {
+            tree_leader_done(sid, i, pos, total, complete);
+            return;
+        }
+        root_done(sid, i, pos, total, complete);
+    }
+
+    void root_done(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle complete) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        if (s.step->collective == CollectiveKind::AllReduce) send(s, sid, i, member(s, i, 0), kMsgCast, complete, true);
+        finish_at(sid, i, complete);
+    }
+
+    // Two-level tree: chains inside groups of g positions toward each group's last position (leader),
+    // then a chain over the leaders (g hops apart, routers forward) toward the last one (root).
+    void tree_try(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const std::int64_t g = std::min(s.tree_g, n);
+        const std::int64_t k = pos / g;
+        const std::int64_t lo = k * g, hi = std::min(n, lo + g);
+        chain_try(sid, i, pos, lo, hi, hi - lo == n ? n : -1);
+    }
+
+    void tree_leader_done(int sid, std::int64_t i, std::int64_t pos, std::int64_t, Cycle t1) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        s.t1[static_cast<std::size_t>(i)] = t1;
+        tree_level2(sid, i, pos);
+    }
+
+    void tree_level2(int sid, std::int64_t i, std::int64_t pos) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        std::int64_t line, p, n;
+        line_of(s, i, line, p, n);
+        const std::int64_t g = std::min(s.tree_g, n);
+        const std::int64_t K = (n + g - 1) / g;
+        const std::int64_t k = pos / g;
+        const Cycle t1 = s.t1[static_cast<std::size_t>(i)];
+        if (t1 == kNever) return;
+        Cycle send_t;
+        if (k == 0) {
+            send_t = t1;
+        } else {
+            const Cycle h = s.head_in2[static_cast<std::size_t>(i)];
+            if (h == kNever) return;
+            send_t = std::max(t1, h + relay_cost(s));
+            m_k.add_busy(core_of(s.reg, i), relay_cost(s) + tail_cost(s));
+        }
+        if (k < K - 1) {
+            const std::int64_t next_leader = std::min(n, (k + 2) * g) - 1;
+            send(s, sid, i, member(s, i, next_leader), kMsgLevel2, send_t, false);
+            if (s.step->collective == CollectiveKind::Reduce) finish_at(sid, i, send_t + s.wavelets - 1);
+            return;
+        }
+        root_done(sid, i, pos, n, k == 0 ? t1 : send_t + tail_cost(s));
+    }
+
+    // Folded ring: order 0, 2, 4, ..., then the odd positions descending; neighbours are 2 hops apart
+    // (1 at the ends). 2(n-1) steps of chunks of m/n wavelets: reduce-scatter then all-gather.
+    static std::int64_t ring_pos(std::int64_t idx, std::int64_t n) {
+        const std::int64_t evens = (n + 1) / 2;
+        if (idx < evens) return 2 * idx;
+        const std::int64_t j = idx - evens;  // 0 = largest odd
+        const std::int64_t largest_odd = (n - 1) % 2 == 1 ? n - 1 : n - 2;
+        return largest_odd - 2 * j;
+    }
+    static std::int64_t ring_succ(std::int64_t pos, std::int64_t n) {
+        const std::int64_t evens = (n + 1) / 2;
+        std::int64_t idx;
+        if (pos % 2 == 0) idx = pos / 2;
+        else {
+            const std::int64_t largest_odd = (n - 1) % 2 == 1 ? n - 1 : n - 2;
+            idx = evens + (largest_odd - pos) / 2;
+        }
+        return ring_pos((idx + 1) % n, n);
+    }
+
+    void ring_try(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        if (s.pending[static_cast<std::size_t>(i)] != 0) return;
+        const std::uint32_t steps = static_cast<std::uint32_t>(2 * (n - 1));
+        const std::uint32_t chunk = static_cast<std::uint32_t>(std::max<std::int64_t>(1, (s.wavelets + n - 1) / n));
+        std::uint32_t& sent = s.count[static_cast<std::size_t>(i)];  // low 16: sent, high 16: received
+        const std::uint32_t n_sent = sent & 0xFFFF, n_recv = sent >> 16;
+        if (n_sent >= steps) return;
+        if (n_sent > n_recv) return;  // waits for the chunk of the previous step
+        const Cycle ready = s.ready[static_cast<std::size_t>(i)];
+        const Cycle t = n_sent == 0 ? ready
+                                    : std::max(ready, s.head_in[static_cast<std::size_t>(i)] + m_relay +
+                                                          static_cast<Cycle>(std::ceil(std::max(1.0, m_per_w) * chunk)));
+        if (n_sent > 0) m_k.add_busy(core_of(s.reg, i), m_relay + chunk);
+        send(s, sid, i, member(s, i, ring_succ(pos, n)), kMsgRing, t, false, n_sent, chunk);
+        sent = (n_recv << 16) | (n_sent + 1);
+    }
+
+    void ring_recv(int sid, std::int64_t i, Cycle head, Cycle tail) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        std::int64_t line, pos, n;
+        line_of(s, i, line, pos, n);
+        std::uint32_t& c = s.count[static_cast<std::size_t>(i)];
+        const std::uint32_t n_sent = c & 0xFFFF, n_recv = (c >> 16) + 1;
+        c = (n_recv << 16) | n_sent;
+        s.head_in[static_cast<std::size_t>(i)] = head;
+        const std::uint32_t steps = static_cast<std::uint32_t>(2 * (n - 1));
+        if (n_recv >= steps) {
+            finish_at(sid, i, std::max(tail, s.ready[static_cast<std::size_t>(i)]));
+            return;
+        }
+        ring_try(sid, i, pos, n);
+    }
+
+    // Shift (one repeat simulated; every repeat of the step is identical): each core sends its tile to
+    // its folded-ring successor while it computes on the tile in hand.
+    Cycle shift_alone(const StepState& s) const {
+        const double reps = static_cast<double>(std::max<std::int64_t>(1, s.step->repeats));
+        return static_cast<Cycle>(std::ceil(reps * (s.compute_cycles + m_relay + m_w.task_overhead_cycles)));
+    }
+
+    void shift_ready(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle t) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        send(s, sid, i, member(s, i, ring_succ(pos, n)), kMsgShift, t, false);
+        shift_maybe_finish(sid, i);
+    }
+
+    void shift_maybe_finish(int sid, std::int64_t i) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle ready = s.ready[static_cast<std::size_t>(i)];
+        const Cycle in = s.arrived[static_cast<std::size_t>(i)];
+        if (s.pending[static_cast<std::size_t>(i)] != 0 || in == kNever || s.finish[static_cast<std::size_t>(i)] != kNever) return;
+        const double reps = static_cast<double>(std::max<std::int64_t>(1, s.step->repeats));
+        const double comm = in > ready ? static_cast<double>(in - ready) + 1.0 : 0.0;
+        const double per = std::max(comm, s.compute_cycles) + m_relay + m_w.task_overhead_cycles;
+        m_k.add_busy(core_of(s.reg, i), static_cast<Cycle>(reps * (s.compute_cycles + m_relay)));
+        finish_at(sid, i, ready + static_cast<Cycle>(std::ceil(reps * per)));
+    }
+
+    // A core of the source region finished its last step: lane sources send to the next stage.
+    void handoff_source(int sid, std::uint64_t core, Cycle t) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        note_start(sid, t);
+        const std::int64_t r = m_k.row_of(core) - s.src.row0, c = m_k.col_of(core) - s.src.col0;
+        if (c != s.src.cols - 1) return;  // lanes leave from the east column
+        const std::int64_t lanes = std::max<std::int64_t>(1, std::min(s.step->lanes, s.src.rows));
+        if (r >= lanes) return;
+        for (std::int64_t br = r; br < s.reg.rows; br += lanes) {
+            Message m;
+            m.src = core;
+            m.dst = m_k.core_id(s.reg.wafer, s.reg.row0 + br, s.reg.col0);
+            m.wavelets = s.wavelets;
+            m.color = kMsgHandoff;
+            m.owner = m_self;
+            m.tag = make_tag(static_cast<std::uint32_t>(sid), kMsgHandoff);
+            m_k.send(m, t);
+        }
+    }
+
+    void check_complete() {
+        for (const auto& p : m_progs) {
+            if (p.done) continue;
+            std::ostringstream os;
+            const Cycle t = m_k.now();
+            if (m_k.stopped_by_bound()) {
+                os << "stopped at cycle " << (t - m_t0) << " by systemc.max_cycles while " << p.phase << " " << p.lp->name
+                   << " (stage " << p.stage << ") was " << (p.started ? "running" : "waiting");
+            } else {
+                os << "deadlock: no event left at cycle " << (t - m_t0) << " while " << p.phase << " " << p.lp->name
+                   << " (stage " << p.stage << ") has not finished";
+                for (int j = 0; j < static_cast<int>(p.lp->steps.size()) && p.open; ++j) {
+                    const StepState& s = m_steps[static_cast<std::size_t>(p.first_step + j)];
+                    if (s.done || !s.allocated) continue;
+                    os << "; step " << s.step->op << " waits on " << s.remaining << " of " << s.reg.cores() << " cores";
+                    break;
+                }
+                auto links = m_k.links_busy_after(t, 4);
+                if (!links.empty()) {
+                    os << "; links still reserved:";
+                    for (auto l : links) os << " (" << m_k.row_of(l / 4) << "," << m_k.col_of(l / 4) << ")->" << "EWSN"[l % 4];
+                }
+            }
+            throw PlanError(os.str());
+        }
+    }
+
+    FabricKernel& m_k;
+    const fabric::WaferSpec& m_w;
+    const mapping::ExecutionPlan& m_plan;
+    std::uint32_t m_self = 0;
+    Cycle m_relay = 0;
+    double m_per_w = 1;
+    Cycle m_t0 = 0;
+    std::vector<Prog> m_progs;
+    std::deque<StepState> m_steps;  // references stay valid while programs open (push_back)
+};
+
+void Executor::on_head(const Message& m, std::uint64_t core, Cycle head, Cycle tail) {
+    const int sid = static_cast<int>(tag_step(m.tag));
+    StepState& s = m_steps[static_cast<std::size_t>(sid)];
+    if (!s.allocated || s.done) return;
+    const std::int64_t i = idx_of(s.reg, core);
+    switch (tag_kind(m.tag)) {
+        case kMsgChain: {
+            s.head_in[static_cast<std::size_t>(i)] = head;
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            if (s.step->algo == AllReduceAlgo::Tree) tree_try(sid, i, pos, n);
+            else chain_try(sid, i, pos, 0, n, n);
+            break;
+        }
+        case kMsgLevel2: {
+            s.head_in2[static_cast<std::size_t>(i)] = head;
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            tree_level2(sid, i, pos);
+            break;
+        }
+        case kMsgCast: {
+            s.arrived[static_cast<std::size_t>(i)] = tail;
+            // A member that has started the step (all its inputs were ready) is done when the data arrive.
+            if (s.pending[static_cast<std::size_t>(i)] == 0 && s.finish[static_cast<std::size_t>(i)] == kNever)
+                finish_at(sid, i, std::max(tail, s.ready[static_cast<std::size_t>(i)]));
+            break;
+        }
+        case kMsgRing:
+            ring_recv(sid, i, head, tail);
+            break;
+        case kMsgShift:
+            s.arrived[static_cast<std::size_t>(i)] = tail;
+            shift_maybe_finish(sid, i);
+            break;
+        case kMsgHandoff: {
+            // The row of the destination region whose west core received the data can go on.
+            const std::int64_t r = i / s.reg.cols;
+            for (std::int64_t c = 0; c < s.reg.cols; ++c) {
+                const std::int64_t j = r * s.reg.cols + c;
+                s.arrived[static_cast<std::size_t>(j)] = tail;
+                finish_at(sid, j, tail);
+            }
+            break;
+        }
+        default:
+            throw InternalError("systemc engine: unknown message kind");
+    }
+    (void)tag_extra;
+}
+
+// ---- results ----
+
+struct PhaseRun {
+    Cycle cycles = 0;
+    std::vector<LayerTime> layers;
+    std::vector<TraceSpan> spans;
+};
+
+PhaseRun collect(const Executor& ex, const fabric::WaferSpec& w, std::size_t first_prog, std::size_t end_prog,
+                 double trace_offset_us) {
+    PhaseRun out;
+    const double cyc = w.cycle_s();
+    Cycle prev_end = ex.t0();
+    Cycle last = ex.t0();
+    for (std::size_t i = first_prog; i < end_prog; ++i) {
+        const Prog& p = ex.progs()[i];
+        last = std::max(last, p.end);
+    }
+    out.cycles = last - ex.t0();
+    for (std::size_t i = first_prog; i < end_prog; ++i) {
+        const Prog& p = ex.progs()[i];
+        LayerTime lt;
+        lt.name = p.lp->name;
+        lt.stage = p.stage;
+        // Time this program adds to the critical path, split in proportion to its steps' spans.
+        const Cycle add = p.end > prev_end ? p.end - prev_end : 0;
+        prev_end = std::max(prev_end, p.end);
+        double comp = 0, coll = 0, xfer = 0;
+        for (std::size_t j = 0; j < p.lp->steps.size(); ++j) {
+            const StepState& s = ex.steps()[static_cast<std::size_t>(p.first_step) + j];
+            const double span = s.first_start == kNever ? 0.0 : static_cast<double>(s.last_finish - std::min(s.last_finish, s.first_start));
+            if (s.step->kind == StepKind::Compute) comp += span;
+            else if (s.step->kind == StepKind::Handoff) xfer += span;
+            else coll += span;
+        }
+        const double sum = comp + coll + xfer;
+        const double sec = static_cast<double>(add) * cyc;
+        if (sum > 0) {
+            lt.compute_s = sec * comp / sum;
+            lt.collective_s = sec * coll / sum;
+            lt.transfer_s = sec * xfer / sum;
+        } else {
+            lt.collective_s = sec;
+        }
+        out.layers.push_back(lt);
+        TraceSpan sp;
+        sp.name = p.lp->name;
+        sp.phase = p.phase;
+        sp.wafer = 0;
+        sp.stage = p.stage;
+        sp.start_us = trace_offset_us + (p.start == kNever ? 0.0 : static_cast<double>(p.start - ex.t0()) * cyc * 1e6);
+        sp.dur_us = p.start == kNever ? 0.0 : static_cast<double>(p.end - p.start) * cyc * 1e6;
+        out.spans.push_back(sp);
+    }
+    return out;
+}
+
+struct Settings {
+    fabric::sc::KernelConfig kernel;
+    int decode_samples = 2;
+    double memory_limit = 0;
+};
+
+double available_memory_bytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    double kb = 0;
+    std::string unit;
+    while (in >> key >> kb >> unit)
+        if (key == "MemAvailable:") return kb * 1024.0;
+    return 8.0 * 1024 * 1024 * 1024;
+}
+
+class Runner {
+public:
+    Runner(const EngineInput& in, const Settings& st) : m_in(in), m_st(st), m_k(FabricKernel::instance()) {}
+
+    void configure() {
+        fabric::sc::KernelConfig kc = m_st.kernel;
+        kc.wafers = m_in.plan.wafers;
+        const double need = FabricKernel::estimate_bytes(m_in.wafer, kc);
+        const double limit = m_st.memory_limit > 0 ? m_st.memory_limit : 0.8 * available_memory_bytes();
+        if (need > limit)
+            throw PlanError("the SystemC fabric for " + std::to_string(kc.wafers) + " wafer(s) of " + m_in.wafer.name + " needs " +
+                            format_quantity(need, UnitKind::Bytes) + " of state; the limit is " +
+                            format_quantity(limit, UnitKind::Bytes) + " (systemc.memory_limit or 80% of available memory)");
+        m_k.configure(m_in.wafer, kc);
+    }
+
+    PhaseRun decode(std::int64_t context, std::int64_t batch, double trace_offset_us) {
+        configure();
+        auto prog = mapping::build_decode_program(m_in.plan, m_in.graph, m_in.wafer, context, batch);
+        Executor ex(m_k, m_in.wafer, m_in.plan);
+        ex.add_phase(prog, "decode", false, {});
+        ex.run();
+        m_events += static_cast<double>(m_k.events_processed());
+        return collect(ex, m_in.wafer, 0, ex.progs().size(), trace_offset_us);
+    }
+
+    PhaseRun prefill(double trace_offset_us) {
+        configure();
+        const auto chunks = mapping::prefill_chunks(m_in.plan);
+        std::vector<mapping::PhaseProgram> progs;
+        progs.reserve(chunks.size());
+        std::int64_t prior = 0;
+        for (auto c : chunks) {
+            progs.push_back(mapping::build_prefill_program(m_in.plan, m_in.graph, m_in.wafer, c, prior));
+            prior += c;
+        }
+        Executor ex(m_k, m_in.wafer, m_in.plan);
+        std::vector<int> last_of_stage;
+        for (std::size_t c = 0; c < progs.size(); ++c)
+            last_of_stage = ex.add_phase(progs[c], "prefill.chunk" + std::to_string(c), c + 1 < progs.size(), last_of_stage);
+        ex.run();
+        m_events += static_cast<double>(m_k.events_processed());
+        PhaseRun r = collect(ex, m_in.wafer, 0, ex.progs().size(), trace_offset_us);
+        // Per-layer breakdown: sum each layer's busy share over the chunks.
+        std::map<std::string, LayerTime> by_name;
+        std::vector<std::string> order;
+        for (const auto& l : r.layers) {
+            auto it = by_name.find(l.name);
+            if (it == by_name.end()) {
+                by_name[l.name] = l;
+                order.push_back(l.name);
+            } else {
+                it->second.compute_s += l.compute_s;
+                it->second.collective_s += l.collective_s;
+                it->second.transfer_s += l.transfer_s;
+            }
+        }
+        r.layers.clear();
+        for (const auto& n : order) r.layers.push_back(by_name[n]);
+        return r;
+    }
+
+    void heatmaps(EngineResult& res) const {
+        const auto& st = m_k.stats();
+        const std::size_t R = static_cast<std::size_t>(m_k.rows()), C = static_cast<std::size_t>(m_k.cols());
+        const char* dirs[4] = {"east", "west", "south", "north"};
+        for (int w = 0; w < m_in.plan.wafers; ++w) {
+            const std::size_t base = static_cast<std::size_t>(w) * R * C;
+            Heatmap busy{"core_busy_cycles", "cycles", "cycles each core computed or relayed in the last simulated run", w, R, C, {}};
+            busy.data.resize(R * C);
+            for (std::size_t i = 0; i < R * C; ++i) busy.data[i] = static_cast<float>(st.core_busy[base + i]);
+            res.heatmaps.push_back(std::move(busy));
+            Heatmap sram{"core_sram_high_water_bytes", "B", "SRAM high-water mark per core (weights + KV at the longest context + activations + runtime)", w, R, C,
+                         mapping::sram_map(m_in.plan, m_in.wafer, w)};
+            res.heatmaps.push_back(std::move(sram));
+            for (int d = 0; d < 4; ++d) {
+                Heatmap lw{std::string("link_wavelets_") + dirs[d], "wavelets", std::string("wavelets sent on each router's ") + dirs[d] + " output link", w, R, C, {}};
+                Heatmap lq{std::string("link_peak_queue_") + dirs[d], "wavelets", std::string("peak wavelets waiting for each router's ") + dirs[d] + " output link (estimate)", w, R, C, {}};
+                lw.data.resize(R * C);
+                lq.data.resize(R * C);
+                for (std::size_t i = 0; i < R * C; ++i) {
+                    lw.data[i] = static_cast<float>(st.link_wavelets[(base + i) * 4 + static_cast<std::size_t>(d)]);
+                    lq.data[i] = static_cast<float>(st.link_peak_queue[(base + i) * 4 + static_cast<std::size_t>(d)]);
+                }
+                res.heatmaps.push_back(std::move(lw));
+                res.heatmaps.push_back(std::move(lq));
+            }
+        }
+    }
+
+    double events() const { return m_events; }
+
+private:
+    const EngineInput& m_in;
+    Settings m_st;
+    FabricKernel& m_k;
+    double m_events = 0;
+};
+
+PhaseResult phase_result(const EngineInput& in, const std::vector<PhaseRun>& runs, std::int64_t batch, bool decode) {
+    PhaseResult r;
+    r.ran = true;
+    r.batch = batch;
+    const auto& w = in.plan.workload;
+    r.tokens = decode ? w.output_tokens : w.input_tokens;
+    double cycles = 0;
+    for (const auto& run : runs) cycles += static_cast<double>(run.cycles);
+    cycles /= static_cast<double>(runs.size());
+    r.seconds = cycles * in.wafer.cycle_s();
+    r.layers = runs.front().layers;
+    if (runs.size() > 1) {
+        for (std::size_t k = 1; k < runs.size(); ++k)
+            for (std::size_t i = 0; i < r.layers.size() && i < runs[k].layers.size(); ++i) {
+                r.layers[i].compute_s += runs[k].layers[i].compute_s;
+                r.layers[i].collective_s += runs[k].layers[i].collective_s;
+                r.layers[i].transfer_s += runs[k].layers[i].transfer_s;
+            }
+        for (auto& l : r.layers) {
+            l.compute_s /= static_cast<double>(runs.size());
+            l.collective_s /= static_cast<double>(runs.size());
+            l.transfer_s /= static_cast<double>(runs.size());
+        }
+    }
+    if (decode) {
+        r.tokens_per_s = 1.0 / r.seconds;
+        r.aggregate_tokens_per_s = static_cast<double>(batch) / r.seconds;
+        r.flops = models::decode_step_cost(in.graph, batch, w.input_tokens + (w.output_tokens + 1) / 2, in.plan.precision).flops;
+    } else {
+        r.tokens_per_s = static_cast<double>(w.input_tokens) / r.seconds;
+        r.aggregate_tokens_per_s = r.tokens_per_s;
+        r.flops = models::prefill_total_cost(in.graph, w.input_tokens, in.plan.precision).flops;
+    }
+    const double peak = in.wafer.peak_flops(in.plan.precision.dense_weight_bits) * in.plan.wafers;
+    r.utilization = peak > 0 ? r.flops / r.seconds / peak : 0;
+    r.energy_j = in.wafer.system_power_w * in.plan.wafers * r.seconds;
+    return r;
+}
+
+}  // namespace
+
+EngineResult SystemcEngine::run(const EngineInput& in) const {
+    Settings st;
+    if (in.engine_params) {
+        const ParamSet& p = *in.engine_params;
+        st.kernel.region_side = static_cast<int>(p.integer("region"));
+        st.kernel.quantum = static_cast<Cycle>(p.num("quantum"));
+        st.kernel.max_cycles = static_cast<Cycle>(p.num("max_cycles"));
+        st.decode_samples = static_cast<int>(p.integer("decode_samples"));
+        st.memory_limit = p.num("memory_limit");
+    }
+    Runner runner(in, st);
+    EngineResult res;
+    res.engine = name();
+    res.device = in.wafer.name;
+    res.device_count = in.plan.wafers;
+    const auto& w = in.plan.workload;
+    double offset = 0;
+    bool have_maps = false;
+    if (w.runs_decode()) {
+        const auto ctxs = decode_sample_contexts(w, st.decode_samples);
+        auto run_batch = [&](std::int64_t batch) {
+            std::vector<PhaseRun> runs;
+            for (std::size_t k = 0; k < ctxs.size(); ++k) {
+                runs.push_back(runner.decode(ctxs[k], batch, offset));
+                if (!have_maps) {
+                    runner.heatmaps(res);
+                    have_maps = true;
+                }
+                for (auto& sp : runs.back().spans) {
+                    sp.phase = "decode.b" + std::to_string(batch) + ".ctx" + std::to_string(ctxs[k]);
+                    res.trace.push_back(sp);
+                }
+                offset += static_cast<double>(runs.back().cycles) * in.wafer.cycle_s() * 1e6;
+            }
+            return phase_result(in, runs, batch, true);
+        };
+        res.decode = run_batch(w.batch);
+        res.decode_batch1 = w.batch == 1 ? res.decode : run_batch(1);
+        res.notes.push_back("systemc: decode simulated at " + std::to_string(ctxs.size()) +
+                            " context(s) of the generated tokens and averaged");
+    }
+    if (w.runs_prefill()) {
+        PhaseRun pr = runner.prefill(offset);
+        if (!have_maps) runner.heatmaps(res);
+        for (auto& sp : pr.spans) res.trace.push_back(sp);
+        res.prefill = phase_result(in, {pr}, 1, false);
+        res.prefill.seconds = static_cast<double>(pr.cycles) * in.wafer.cycle_s();
+        res.prefill.tokens_per_s = static_cast<double>(w.input_tokens) / res.prefill.seconds;
+        res.prefill.aggregate_tokens_per_s = res.prefill.tokens_per_s;
+        res.notes.push_back("systemc: prefill shift steps simulate one repeat on the fabric and repeat it (steady state)");
+    }
+    for (auto& sp : res.trace) {
+        // Lanes: wafer of the stage.
+        sp.wafer = in.plan.stages[static_cast<std::size_t>(sp.stage)].wafer;
+    }
+    res.max_context_tokens = in.plan.max_context_tokens;
+    res.simulated_events = runner.events();
+    return res;
+}
+
+}  // namespace wafersim::engines
