@@ -15,23 +15,92 @@ namespace wafersim::fabric::sc {
 
 struct FabricKernel::Event {
     Cycle time = 0;
-    std::uint64_t seq = 0;
-    std::uint32_t kind = 0;  // 0 = head of message `id` at router `node`; 1 = action
-    std::uint32_t id = 0;    // message slot or receiver
-    std::uint64_t node = 0;
-    std::uint64_t tag = 0;
-    bool moving_x = false;
+    std::uint32_t slot = 0;  // message slot (kind 0) or action slot (kind 1)
+    std::uint16_t row = 0, col = 0, wafer = 0;
+    std::uint8_t kind = 0;   // 0 = head of a message at router (row, col); 1 = timed action
+    std::uint8_t moving_x = 0;
 };
 
 namespace {
 
-struct Later {
-    bool operator()(const FabricKernel::Event& a, const FabricKernel::Event& b) const {
-        return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+// Per-region calendar queue: buckets for the next kWindow cycles (events in a bucket keep their
+// insertion order, which is deterministic), a bitmap to find the next non-empty bucket, and a heap for
+// events further ahead.
+class EventQueue {
+public:
+    static constexpr Cycle kWindow = 1024;
+    using Event = FabricKernel::Event;
+
+    EventQueue() : m_buckets(kWindow), m_bits(kWindow / 64, 0) {}
+
+    void clear() {
+        for (auto& b : m_buckets) b.clear();
+        std::fill(m_bits.begin(), m_bits.end(), 0);
+        m_far = {};
+        m_size = 0;
     }
+    bool empty() const { return m_size == 0; }
+
+    // `now` is the region's current time; e.time >= now.
+    void push(const Event& e, Cycle now) {
+        ++m_size;
+        if (e.time - now < kWindow) {
+            const std::size_t b = static_cast<std::size_t>(e.time & (kWindow - 1));
+            m_buckets[b].push_back(e);
+            m_bits[b >> 6] |= (std::uint64_t(1) << (b & 63));
+        } else {
+            m_far.push(e);
+        }
+    }
+
+    // Earliest event time (queue not empty). Buckets hold only times in [now, now + kWindow).
+    Cycle next_time(Cycle now) {
+        refill(now);
+        Cycle best = kNever;
+        const std::size_t start = static_cast<std::size_t>(now & (kWindow - 1));
+        for (std::size_t k = 0; k < kWindow / 64 + 1 && best == kNever; ++k) {
+            const std::size_t word = ((start >> 6) + k) % (kWindow / 64);
+            std::uint64_t bits = m_bits[word];
+            if (k == 0) bits &= ~std::uint64_t(0) << (start & 63);
+            if (k == kWindow / 64) bits &= (start & 63) ? ((std::uint64_t(1) << (start & 63)) - 1) : 0;
+            if (bits) {
+                const std::size_t b = word * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
+                best = now + ((b - start) & (kWindow - 1));
+            }
+        }
+        if (best == kNever && !m_far.empty()) best = m_far.top().time;
+        return best;
+    }
+
+    // Moves the bucket of time `t` out (events pushed for `t` meanwhile go to a fresh bucket).
+    void take(Cycle t, std::vector<Event>& out) {
+        refill(t);  // far events that are now within the window (possibly due at t)
+        const std::size_t b = static_cast<std::size_t>(t & (kWindow - 1));
+        out.clear();
+        out.swap(m_buckets[b]);
+        m_bits[b >> 6] &= ~(std::uint64_t(1) << (b & 63));
+        m_size -= out.size();
+    }
+
+private:
+    void refill(Cycle now) {
+        while (!m_far.empty() && m_far.top().time - now < kWindow) {
+            Event e = m_far.top();
+            m_far.pop();
+            --m_size;
+            push(e, now);
+        }
+    }
+    struct Later {
+        bool operator()(const Event& a, const Event& b) const { return a.time > b.time; }
+    };
+    std::vector<std::vector<Event>> m_buckets;
+    std::vector<std::uint64_t> m_bits;
+    std::priority_queue<Event, std::vector<Event>, Later> m_far;
+    std::size_t m_size = 0;
 };
 
-// One region of cores: a single event-driven SystemC process over its event heap.
+// One region of cores: a single event-driven SystemC process over its event queue.
 class Region : public sc_core::sc_module {
 public:
     SC_HAS_PROCESS(Region);
@@ -42,7 +111,7 @@ public:
     }
 
     void push(const FabricKernel::Event& e, Cycle now) {
-        m_heap.push(e);
+        m_queue.push(e, now);
         if (!m_running && e.time < m_next) {
             m_next = e.time;
             m_wake.notify(sc_core::sc_time(static_cast<double>(e.time - now), sc_core::SC_NS));
@@ -50,9 +119,9 @@ public:
     }
 
     void set_quantum(Cycle q) { m_quantum = q; }
-    bool empty() const { return m_heap.empty(); }
+    bool empty() const { return m_queue.empty(); }
     void clear() {
-        m_heap = {};
+        m_queue.clear();
         m_next = kNever;
         m_wake.cancel();
     }
@@ -62,23 +131,27 @@ private:
         const Cycle now = sc_core::sc_time_stamp().value();
         m_next = kNever;
         m_running = true;
-        // Temporal decoupling: everything within the quantum is processed now (the quantum is at most
+        // Temporal decoupling: every cycle within the quantum is processed now (the quantum is at most
         // the smallest latency between regions, so nothing from elsewhere can arrive inside it).
-        while (!m_heap.empty() && m_heap.top().time < now + m_quantum) {
-            FabricKernel::Event e = m_heap.top();
-            m_heap.pop();
-            m_kernel->handle(e);
+        for (Cycle t = now; t < now + m_quantum && !m_queue.empty(); ++t) {
+            // Events for `t` pushed while handling are picked up by the next take of the same bucket.
+            while (true) {
+                m_queue.take(t, m_batch);
+                if (m_batch.empty()) break;
+                for (const auto& e : m_batch) m_kernel->handle(e);
+            }
         }
         m_running = false;
-        if (!m_heap.empty()) {
-            m_next = m_heap.top().time;
+        if (!m_queue.empty()) {
+            m_next = m_queue.next_time(now + m_quantum);
             m_wake.notify(sc_core::sc_time(static_cast<double>(m_next - now), sc_core::SC_NS));
         }
     }
 
     FabricKernel* m_kernel;
     sc_core::sc_event m_wake;
-    std::priority_queue<FabricKernel::Event, std::vector<FabricKernel::Event>, Later> m_heap;
+    EventQueue m_queue;
+    std::vector<FabricKernel::Event> m_batch;
     Cycle m_next = kNever;
     Cycle m_quantum = 1;
     bool m_running = false;
@@ -86,7 +159,13 @@ private:
 
 struct MsgState {
     Message m;
-    bool live = false;
+    std::uint16_t dst_row = 0, dst_col = 0, dst_wafer = 0;
+};
+
+struct Action {
+    std::uint32_t owner = 0;
+    std::uint64_t core = 0;
+    std::uint64_t tag = 0;
 };
 
 }  // namespace
@@ -95,7 +174,8 @@ struct FabricKernel::Impl {
     std::vector<std::unique_ptr<Region>> regions;
     std::vector<MsgState> msgs;
     std::vector<std::uint32_t> free_slots;
-    std::uint64_t seq = 0;
+    std::vector<Action> actions;
+    std::vector<std::uint32_t> free_actions;
 };
 
 FabricKernel& FabricKernel::instance() {
@@ -132,6 +212,9 @@ void FabricKernel::configure(const WaferSpec& wafer, const KernelConfig& cfg) {
     m_wafers = cfg.wafers;
     m_side = std::max(1, cfg.region_side);
     m_cores_per_wafer = static_cast<std::uint64_t>(m_rows * m_cols);
+    m_shift = -1;
+    for (int b = 0; b < 30; ++b)
+        if ((1 << b) == m_side) m_shift = b;
     m_region_rows = (m_rows + m_side - 1) / m_side;
     m_region_cols = (m_cols + m_side - 1) / m_side;
     const std::size_t needed = static_cast<std::size_t>(m_region_rows * m_region_cols * m_wafers);
@@ -156,6 +239,8 @@ void FabricKernel::configure(const WaferSpec& wafer, const KernelConfig& cfg) {
     m_stats.link_peak_queue.assign(cores * 4, 0);
     m_impl->msgs.clear();
     m_impl->free_slots.clear();
+    m_impl->actions.clear();
+    m_impl->free_actions.clear();
     m_receivers.clear();
     m_bound_hit = false;
     m_events = m_messages = 0;
@@ -170,16 +255,10 @@ void FabricKernel::clear_receivers() { m_receivers.clear(); }
 
 Cycle FabricKernel::now() const { return sc_core::sc_time_stamp().value(); }
 
-std::uint32_t FabricKernel::region_of(std::uint64_t core) const {
-    const std::uint64_t w = core / m_cores_per_wafer;
-    const std::int64_t r = row_of(core) / m_side, c = col_of(core) / m_side;
-    return static_cast<std::uint32_t>((static_cast<std::int64_t>(w) * m_region_rows + r) * m_region_cols + c);
-}
-
 void FabricKernel::push(std::uint32_t region, const Event& e) {
-    Event ev = e;
-    ev.seq = m_impl->seq++;
-    m_impl->regions[region]->push(ev, now());
+    // A time this far out is an overflow in a caller, not a simulation: fail loudly.
+    if (e.time > (Cycle(1) << 56)) throw InternalError("fabric kernel: event scheduled at cycle " + std::to_string(e.time));
+    m_impl->regions[region]->push(e, now());
 }
 
 void FabricKernel::send(const Message& m, Cycle t) {
@@ -191,70 +270,94 @@ void FabricKernel::send(const Message& m, Cycle t) {
         slot = static_cast<std::uint32_t>(m_impl->msgs.size());
         m_impl->msgs.emplace_back();
     }
-    m_impl->msgs[slot].m = m;
-    m_impl->msgs[slot].live = true;
+    MsgState& st = m_impl->msgs[slot];
+    st.m = m;
+    st.dst_row = static_cast<std::uint16_t>(row_of(m.dst));
+    st.dst_col = static_cast<std::uint16_t>(col_of(m.dst));
+    st.dst_wafer = static_cast<std::uint16_t>(wafer_of(m.dst));
     ++m_messages;
     Event e;
     e.time = std::max(t, now());
     e.kind = 0;
-    e.id = slot;
-    e.node = m.src;
-    e.moving_x = false;
-    push(region_of(m.src), e);
+    e.slot = slot;
+    e.row = static_cast<std::uint16_t>(row_of(m.src));
+    e.col = static_cast<std::uint16_t>(col_of(m.src));
+    e.wafer = static_cast<std::uint16_t>(wafer_of(m.src));
+    e.moving_x = 0;
+    push(region_of(e.wafer, e.row, e.col), e);
 }
 
 void FabricKernel::at(std::uint64_t core, Cycle t, std::uint32_t owner, std::uint64_t tag) {
+    std::uint32_t slot;
+    if (!m_impl->free_actions.empty()) {
+        slot = m_impl->free_actions.back();
+        m_impl->free_actions.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(m_impl->actions.size());
+        m_impl->actions.emplace_back();
+    }
+    m_impl->actions[slot] = Action{owner, core, tag};
     Event e;
     e.time = std::max(t, now());
     e.kind = 1;
-    e.id = owner;
-    e.node = core;
-    e.tag = tag;
-    push(region_of(core), e);
+    e.slot = slot;
+    e.row = static_cast<std::uint16_t>(row_of(core));
+    e.col = static_cast<std::uint16_t>(col_of(core));
+    e.wafer = static_cast<std::uint16_t>(wafer_of(core));
+    push(region_of(e.wafer, e.row, e.col), e);
 }
 
 void FabricKernel::handle(const Event& e) {
     ++m_events;
     if (e.kind == 1) {
-        m_receivers[e.id]->on_action(e.tag, e.node, e.time);
+        const Action a = m_impl->actions[e.slot];
+        m_impl->free_actions.push_back(e.slot);
+        m_receivers[a.owner]->on_action(a.tag, a.core, e.time);
         return;
     }
-    route(e.id, e.node, e.time, e.moving_x);
+    route(e);
 }
 
-void FabricKernel::route(std::uint32_t slot, std::uint64_t node, Cycle t, bool moving_x) {
-    MsgState& st = m_impl->msgs[slot];
-    const Message m = st.m;  // copy: callbacks may send and grow the pool
-    const Cycle tail_delay = m.wavelets > 0 ? m.wavelets - 1 : 0;
-    if (node == m.dst) {
-        st.live = false;
-        m_impl->free_slots.push_back(slot);
-        m_receivers[m.owner]->on_head(m, node, t, t + tail_delay);
+void FabricKernel::route(const Event& e) {
+    MsgState& st = m_impl->msgs[e.slot];
+    const Cycle t = e.time;
+    const std::int64_t r = e.row, c = e.col;
+    const int w = e.wafer;
+    const std::uint64_t node = core_id(w, r, c);
+    const std::uint32_t wavelets = st.m.wavelets;
+    const Cycle tail_delay = wavelets > 0 ? wavelets - 1 : 0;
+    if (node == st.m.dst) {
+        const Message m = st.m;  // the slot is reused by sends from the callback
+        m_impl->free_slots.push_back(e.slot);
+        m_receivers[m.owner]->on_head(m, node, r, c, t, t + tail_delay);
         return;
     }
-    if (m.multicast && node != m.src) m_receivers[m.owner]->on_head(m, node, t, t + tail_delay);
-
-    const int w = wafer_of(node), wd = wafer_of(m.dst);
-    const std::int64_t r = row_of(node), c = col_of(node);
-    std::int64_t tr = row_of(m.dst), tc = col_of(m.dst);
+    if (st.m.multicast && node != st.m.src) {
+        const Message m = st.m;
+        m_receivers[m.owner]->on_head(m, node, r, c, t, t + tail_delay);
+    }
+    MsgState& ms = m_impl->msgs[e.slot];  // the pool may have grown during the callback
+    std::int64_t tr = ms.dst_row, tc = ms.dst_col;
     const WaferSpec& ws = *m_wafer;
-    if (w != wd) {
+    if (w != ms.dst_wafer) {
         // Head for the east border of this wafer, then cross to the next wafer.
         tr = r;
         tc = m_cols - 1;
         if (c == tc) {
-            const double bytes = static_cast<double>(m.wavelets) * ws.link_bytes_per_cycle();
+            const double bytes = static_cast<double>(wavelets) * ws.link_bytes_per_cycle();
             const Cycle dur = static_cast<Cycle>(std::ceil(bytes / (ws.wafer_link_bandwidth / ws.clock_hz)));
             Cycle& free = m_w2w_free[static_cast<std::size_t>(w)];
             const Cycle start = std::max(t, free);
             free = start + dur;
-            Event e;
-            e.time = start + dur + static_cast<Cycle>(std::ceil(ws.wafer_link_latency_s * ws.clock_hz));
-            e.kind = 0;
-            e.id = slot;
-            e.node = core_id(w + 1, r, 0);
-            e.moving_x = false;
-            push(region_of(e.node), e);
+            Event n;
+            n.time = start + dur + static_cast<Cycle>(std::ceil(ws.wafer_link_latency_s * ws.clock_hz));
+            n.kind = 0;
+            n.slot = e.slot;
+            n.row = static_cast<std::uint16_t>(r);
+            n.col = 0;
+            n.wafer = static_cast<std::uint16_t>(w + 1);
+            n.moving_x = 0;
+            push(region_of(n.wafer, n.row, n.col), n);
             return;
         }
     }
@@ -262,31 +365,27 @@ void FabricKernel::route(std::uint32_t slot, std::uint64_t node, Cycle t, bool m
     if (c != tc) d = tc > c ? East : West;
     else d = tr > r ? South : North;
     const bool dir_x = d == East || d == West;
-    const Cycle turn = (moving_x && !dir_x) ? static_cast<Cycle>(ws.turn_latency_cycles) : 0;
+    const Cycle turn = (e.moving_x && !dir_x) ? static_cast<Cycle>(ws.turn_latency_cycles) : 0;
     const std::uint64_t link = node * 4 + d;
     const Cycle ready = t + turn;
-    const Cycle start = std::max(ready, m_link_free[link]);
+    Cycle& lf = m_link_free[link];
+    const Cycle start = std::max(ready, lf);
     if (start > ready) {
-        const Cycle waited = std::min<Cycle>(start - ready, m.wavelets);
+        const Cycle waited = std::min<Cycle>(start - ready, wavelets);
         std::uint16_t& pk = m_stats.link_peak_queue[link];
         pk = static_cast<std::uint16_t>(std::min<Cycle>(65535, std::max<Cycle>(pk, waited)));
     }
-    m_link_free[link] = start + m.wavelets;
-    m_stats.link_wavelets[link] += m.wavelets;
-    std::uint64_t next = node;
-    switch (d) {
-        case East: next = node + 1; break;
-        case West: next = node - 1; break;
-        case South: next = node + static_cast<std::uint64_t>(m_cols); break;
-        case North: next = node - static_cast<std::uint64_t>(m_cols); break;
-    }
-    Event e;
-    e.time = start + static_cast<Cycle>(ws.hop_latency_cycles);
-    e.kind = 0;
-    e.id = slot;
-    e.node = next;
-    e.moving_x = dir_x;
-    push(region_of(next), e);
+    lf = start + wavelets;
+    m_stats.link_wavelets[link] += wavelets;
+    Event n;
+    n.time = start + static_cast<Cycle>(ws.hop_latency_cycles);
+    n.kind = 0;
+    n.slot = e.slot;
+    n.wafer = static_cast<std::uint16_t>(w);
+    n.row = static_cast<std::uint16_t>(r + (d == South ? 1 : d == North ? -1 : 0));
+    n.col = static_cast<std::uint16_t>(c + (d == East ? 1 : d == West ? -1 : 0));
+    n.moving_x = dir_x ? 1 : 0;
+    push(region_of(n.wafer, n.row, n.col), n);
 }
 
 Cycle FabricKernel::run() {

@@ -35,8 +35,10 @@ struct Message {
 class IReceiver {
 public:
     virtual ~IReceiver() = default;
-    // The message's head reached the router of `core` at `head`; its tail arrives at `tail`.
-    virtual void on_head(const Message& m, std::uint64_t core, Cycle head, Cycle tail) = 0;
+    // The message's head reached the router of `core` (at `row`, `col` of its wafer) at `head`; its
+    // tail arrives at `tail`.
+    virtual void on_head(const Message& m, std::uint64_t core, std::int64_t row, std::int64_t col, Cycle head,
+                         Cycle tail) = 0;
     virtual void on_action(std::uint64_t tag, std::uint64_t core, Cycle t) = 0;
 };
 
@@ -102,11 +104,15 @@ public:
     // Internal: called by region processes.
     struct Event;
     void handle(const Event& e);
-    std::uint32_t region_of(std::uint64_t core) const;
+    std::uint32_t region_of(int wafer, std::int64_t row, std::int64_t col) const {
+        const std::int64_t rr = m_shift >= 0 ? row >> m_shift : row / m_side;
+        const std::int64_t rc = m_shift >= 0 ? col >> m_shift : col / m_side;
+        return static_cast<std::uint32_t>((static_cast<std::int64_t>(wafer) * m_region_rows + rr) * m_region_cols + rc);
+    }
 
 private:
     FabricKernel() = default;
-    void route(std::uint32_t msg, std::uint64_t node, Cycle t, bool moving_x);
+    void route(const Event& e);
     void push(std::uint32_t region, const Event& e);
 
     struct Impl;
@@ -119,6 +125,7 @@ private:
     KernelConfig m_cfg;
     const WaferSpec* m_wafer = nullptr;
     FabricStats m_stats;
+    int m_shift = -1;  // log2(region side) when it is a power of two
     std::vector<Cycle> m_link_free;
     std::vector<Cycle> m_w2w_free;  // per wafer: the link to the next wafer
     std::vector<IReceiver*> m_receivers;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <limits>
@@ -32,7 +34,7 @@ using mapping::StepKind;
 
 const ParamTable& systemc_param_table() {
     static const ParamTable t("systemc", [] {
-        std::vector<ParamDef> d(5);
+        std::vector<ParamDef> d(7);
         d[0].key = "region";
         d[0].type = ParamType::Int;
         d[0].default_value = "64";
@@ -71,6 +73,18 @@ const ParamTable& systemc_param_table() {
         d[4].max = 1e15;
         d[4].doc = "refuse runs whose fabric state would exceed this (0 = 80% of available memory)";
         d[4].source = "design default";
+        d[5].key = "symmetry";
+        d[5].type = ParamType::Bool;
+        d[5].default_value = "true";
+        d[5].doc = "simulate one line of a collective per distinct timing pattern; lines that are exact time-shifted copies finish shifted (links are disjoint)";
+        d[5].source = "style.md §8.7 (exploit exact regularity; checked against full runs in tests/crosscheck)";
+        d[6].key = "prefill_samples";
+        d[6].type = ParamType::Int;
+        d[6].default_value = "2";
+        d[6].min = 1;
+        d[6].max = 100000;
+        d[6].doc = "prefill chunks simulated (first, last, evenly spaced); the others are interpolated";
+        d[6].source = "design default (chunk cost is linear in its attention context)";
         return d;
     }());
     return t;
@@ -118,19 +132,33 @@ struct StepState {
     bool allocated = false, done = false;
     Cycle first_start = kNever, last_finish = 0;
     // Collective scratch, per core of the region.
-    std::vector<Cycle> head_in, head_in2, t1, arrived;
+    std::vector<Cycle> head_in, head_in2, t1, arrived, arrived_from_send;
     std::vector<std::uint32_t> count;
     std::uint32_t wavelets = 1;
     double compute_cycles = 0;  // compute step, or compute per repeat of a shift
     std::int64_t line_len = 1;  // cores in one line (group)
     std::int64_t tree_g = 1;
     bool is_last_of_prog = false;
+    // Symmetry: lines whose members become ready exactly `delta` cycles after those of a simulated
+    // (representative) line are not simulated; they finish `delta` after it. Their link and busy
+    // statistics are replayed from the representative's messages.
+    std::int64_t lines = 0;
+    std::vector<std::int32_t> line_rep;       // -1 unclassified, -2 representative, else rep line index
+    std::vector<std::int64_t> line_delta;
+    std::vector<std::vector<std::int32_t>> mirrors;  // per representative line
+    struct Sent {
+        std::int64_t from, to;
+        std::uint32_t wavelets;
+    };
+    std::vector<std::vector<Sent>> sent;       // per representative line
+    std::vector<std::uint32_t> busy;           // per core: busy cycles added in this step
+    std::vector<std::int32_t> reps;            // representative lines in classification order
 };
 
 class Executor : public fabric::sc::IReceiver {
 public:
-    Executor(FabricKernel& k, const fabric::WaferSpec& w, const mapping::ExecutionPlan& plan)
-        : m_k(k), m_w(w), m_plan(plan) {
+    Executor(FabricKernel& k, const fabric::WaferSpec& w, const mapping::ExecutionPlan& plan, bool symmetry)
+        : m_k(k), m_w(w), m_plan(plan), m_symmetry(symmetry) {
         m_self = m_k.add_receiver(this);
         m_relay = static_cast<Cycle>(std::llround(w.relay_latency_cycles));
         m_per_w = w.relay_per_wavelet_cycles;
@@ -184,9 +212,11 @@ public:
     const std::vector<Prog>& progs() const { return m_progs; }
     const std::deque<StepState>& steps() const { return m_steps; }
     Cycle t0() const { return m_t0; }
+    std::uint64_t mirrored_members() const { return m_mirrored; }
+    std::uint64_t symmetry_mismatches() const { return m_mismatch; }
 
     // IReceiver
-    void on_head(const Message& m, std::uint64_t core, Cycle head, Cycle tail) override;
+    void on_head(const Message& m, std::uint64_t core, std::int64_t row, std::int64_t col, Cycle head, Cycle tail) override;
     void on_action(std::uint64_t, std::uint64_t, Cycle) override {}
 
 private:
@@ -304,6 +334,15 @@ private:
             }
             if (st.algo == AllReduceAlgo::Ring || st.collective == CollectiveKind::Shift)
                 s.count.assign(static_cast<std::size_t>(n), 0);
+            if (st.collective == CollectiveKind::Shift) s.arrived_from_send.assign(static_cast<std::size_t>(n), 0);
+            s.lines = st.along == Along::Col ? s.reg.cols : s.reg.rows * ((s.reg.cols + s.line_len - 1) / s.line_len);
+            if (m_symmetry) {
+                s.line_rep.assign(static_cast<std::size_t>(s.lines), -1);
+                s.line_delta.assign(static_cast<std::size_t>(s.lines), 0);
+                s.mirrors.assign(static_cast<std::size_t>(s.lines), {});
+                s.sent.assign(static_cast<std::size_t>(s.lines), {});
+                s.busy.assign(static_cast<std::size_t>(n), 0);
+            }
         } else {
             s.arrived.assign(static_cast<std::size_t>(n), kNever);
         }
@@ -317,7 +356,13 @@ private:
         std::vector<Cycle>().swap(s.head_in2);
         std::vector<Cycle>().swap(s.t1);
         std::vector<Cycle>().swap(s.arrived);
+        std::vector<Cycle>().swap(s.arrived_from_send);
         std::vector<std::uint32_t>().swap(s.count);
+        std::vector<std::int32_t>().swap(s.line_rep);
+        std::vector<std::int64_t>().swap(s.line_delta);
+        std::vector<std::vector<std::int32_t>>().swap(s.mirrors);
+        std::vector<std::vector<StepState::Sent>>().swap(s.sent);
+        std::vector<std::uint32_t>().swap(s.busy);
     }
 
     void start_roots(int pid, Cycle t) {
@@ -351,8 +396,23 @@ private:
     void finish_at(int sid, std::int64_t i, Cycle t) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
         if (s.finish[static_cast<std::size_t>(i)] != kNever) return;
+        if (t > (Cycle(1) << 56))
+            throw InternalError("systemc engine: step " + s.step->op + " of " + m_progs[static_cast<std::size_t>(s.prog)].lp->name +
+                                " finishes at cycle " + std::to_string(t) + " (ready " + std::to_string(s.ready[static_cast<std::size_t>(i)]) + ")");
         s.finish[static_cast<std::size_t>(i)] = t;
         s.last_finish = std::max(s.last_finish, t);
+        if (!s.line_rep.empty()) {
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            if (s.line_rep[static_cast<std::size_t>(line)] == -2) {
+                for (std::int32_t ml : s.mirrors[static_cast<std::size_t>(line)]) {
+                    const std::int64_t mi = member_of_line(s, ml, pos);
+                    if (s.pending[static_cast<std::size_t>(mi)] == 0 && s.finish[static_cast<std::size_t>(mi)] == kNever &&
+                        s.ready[static_cast<std::size_t>(mi)] != kNever)
+                        mirror_finish(sid, mi, i, s.ready[static_cast<std::size_t>(mi)]);
+                }
+            }
+        }
         const std::uint64_t core = core_of(s.reg, i);
         for (int d : s.dependents) {
             StepState& ds = m_steps[static_cast<std::size_t>(d)];
@@ -372,6 +432,7 @@ private:
     void step_done(int sid) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
         s.done = true;
+        replay_links(s);
         if (s.is_last_of_prog) {
             Prog& p = m_progs[static_cast<std::size_t>(s.prog)];
             p.done = true;
@@ -404,13 +465,14 @@ private:
             finish_at(sid, i, t + (st.collective == CollectiveKind::Shift ? shift_alone(s) : 0));
             return;
         }
+        if (mirror_ready(sid, i, t)) return;
         switch (st.collective) {
             case CollectiveKind::Broadcast:
                 if (pos == 0) {
                     send(s, sid, i, member(s, i, n - 1), kMsgCast, t, true);
-                    finish_at(sid, i, t + s.wavelets - 1);
+                    coll_finish(sid, i, t + s.wavelets - 1);
                 } else if (s.arrived[static_cast<std::size_t>(i)] != kNever) {
-                    finish_at(sid, i, std::max(t, s.arrived[static_cast<std::size_t>(i)]));
+                    coll_finish(sid, i, std::max(t, s.arrived[static_cast<std::size_t>(i)]));
                 }
                 return;
             case CollectiveKind::Shift:
@@ -423,6 +485,16 @@ private:
                 else chain_try(sid, i, pos, 0, n, n);
                 return;
         }
+    }
+
+    // A collective member's simulated instance ended at `t`; a step that repeats the collective
+    // (`repeats` identical instances back to back) ends `repeats` times as late after its start.
+    void coll_finish(int sid, std::int64_t i, Cycle t) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const std::int64_t reps = std::max<std::int64_t>(1, s.step->repeats);
+        const Cycle ready = s.ready[static_cast<std::size_t>(i)];
+        if (reps > 1 && t > ready) t = ready + static_cast<Cycle>(reps) * (t - ready);
+        finish_at(sid, i, t);
     }
 
     Cycle relay_cost(const StepState&) const { return m_relay + static_cast<Cycle>(std::ceil(m_per_w)); }
@@ -441,6 +513,101 @@ private:
         m.owner = m_self;
         m.tag = make_tag(static_cast<std::uint32_t>(sid), kind, extra);
         m_k.send(m, t);
+        if (!s.line_rep.empty()) {
+            std::int64_t line, pos, n, tline, tpos, tn;
+            line_of(s, from, line, pos, n);
+            line_of(s, to, tline, tpos, tn);
+            s.sent[static_cast<std::size_t>(line)].push_back({pos, tpos, m.wavelets});
+        }
+    }
+
+    void busy_add(StepState& s, std::int64_t i, Cycle c) {
+        m_k.add_busy(core_of(s.reg, i), c);
+        if (!s.busy.empty()) s.busy[static_cast<std::size_t>(i)] += static_cast<std::uint32_t>(std::min<Cycle>(c, 0xFFFFFFFFu));
+    }
+
+    // Symmetry: classify the line of a member that just became ready. Returns true when the member's
+    // line is a mirror (nothing to simulate: it finishes when its representative member does, shifted).
+    bool mirror_ready(int sid, std::int64_t i, Cycle t) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        if (s.line_rep.empty()) return false;
+        std::int64_t line, pos, n;
+        line_of(s, i, line, pos, n);
+        std::int32_t& rep = s.line_rep[static_cast<std::size_t>(line)];
+        if (rep == -2) return false;
+        if (rep == -1) {
+            // Mirror the first representative covering the same positions of the other axis (the same
+            // columns for row segments) whose member at `pos` is ready.
+            const std::int64_t segs = s.step->along == Along::Row ? (s.reg.cols + s.line_len - 1) / s.line_len : 1;
+            for (std::int32_t r : s.reps) {
+                if (segs > 1 && r % segs != line % segs) continue;
+                const std::int64_t ri = member_of_line(s, r, pos);
+                std::int64_t rl, rp, rn;
+                line_of(s, ri, rl, rp, rn);
+                if (rn != n || s.pending[static_cast<std::size_t>(ri)] != 0) continue;
+                rep = r;
+                s.line_delta[static_cast<std::size_t>(line)] =
+                    static_cast<std::int64_t>(t) - static_cast<std::int64_t>(s.ready[static_cast<std::size_t>(ri)]);
+                s.mirrors[static_cast<std::size_t>(r)].push_back(static_cast<std::int32_t>(line));
+                break;
+            }
+            if (rep == -1) {
+                rep = -2;
+                s.reps.push_back(static_cast<std::int32_t>(line));
+                return false;
+            }
+        }
+        const std::int64_t ri = member_of_line(s, rep, pos);
+        const std::int64_t delta = s.line_delta[static_cast<std::size_t>(line)];
+        if (s.pending[static_cast<std::size_t>(ri)] != 0 ||
+            static_cast<std::int64_t>(t) - static_cast<std::int64_t>(s.ready[static_cast<std::size_t>(ri)]) != delta) {
+            // Not a pure shift: the member is given its representative's duration (counted, reported).
+            ++m_mismatch;
+        }
+        ++m_mirrored;
+        const Cycle rf = s.finish[static_cast<std::size_t>(ri)];
+        if (rf != kNever) mirror_finish(sid, i, ri, t);
+        return true;
+    }
+
+    void mirror_finish(int sid, std::int64_t i, std::int64_t ri, Cycle ready_i) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle dur = s.finish[static_cast<std::size_t>(ri)] - s.ready[static_cast<std::size_t>(ri)];
+        m_k.add_busy(core_of(s.reg, i), s.busy[static_cast<std::size_t>(ri)]);
+        finish_at(sid, i, ready_i + dur);
+    }
+
+    std::int64_t member_of_line(const StepState& s, std::int64_t line, std::int64_t pos) const {
+        if (s.step->along == Along::Col) return pos * s.reg.cols + line;
+        const std::int64_t segs = (s.reg.cols + s.line_len - 1) / s.line_len;
+        return (line / segs) * s.reg.cols + (line % segs) * s.line_len + pos;
+    }
+
+    // Link statistics of the mirror lines: the representative's messages, replayed along each mirror's
+    // straight path.
+    void replay_links(StepState& s) {
+        if (s.line_rep.empty()) return;
+        auto& ls = m_k.stats().link_wavelets;
+        for (std::int32_t r : s.reps) {
+            for (std::int32_t l : s.mirrors[static_cast<std::size_t>(r)]) {
+                for (const auto& m : s.sent[static_cast<std::size_t>(r)]) {
+                    const std::int64_t a = member_of_line(s, l, m.from), b = member_of_line(s, l, m.to);
+                    std::int64_t ar = a / s.reg.cols, ac = a % s.reg.cols;
+                    const std::int64_t br = b / s.reg.cols, bc = b % s.reg.cols;
+                    while (ac != bc || ar != br) {
+                        std::uint8_t d;
+                        if (ac != bc) d = bc > ac ? fabric::sc::East : fabric::sc::West;
+                        else d = br > ar ? fabric::sc::South : fabric::sc::North;
+                        const std::uint64_t core = m_k.core_id(s.reg.wafer, s.reg.row0 + ar, s.reg.col0 + ac);
+                        ls[core * 4 + d] += m.wavelets;
+                        if (d == fabric::sc::East) ++ac;
+                        else if (d == fabric::sc::West) --ac;
+                        else if (d == fabric::sc::South) ++ar;
+                        else --ar;
+                    }
+                }
+            }
+        }
     }
 
     // Chain reduce over positions [lo, hi) of the line toward hi-1. `total` is the whole line's length
@@ -456,11 +623,11 @@ private:
             const Cycle h = s.head_in[static_cast<std::size_t>(i)];
             if (h == kNever) return;
             send_t = std::max(ready, h + relay_cost(s));
-            m_k.add_busy(core_of(s.reg, i), relay_cost(s) + tail_cost(s));
+            busy_add(s, i, relay_cost(s) + tail_cost(s));
         }
         if (pos < hi - 1) {
             send(s, sid, i, member(s, i, pos + 1), kMsgChain, send_t, false);
-            if (s.step->collective == CollectiveKind::Reduce) finish_at(sid, i, send_t + s.wavelets - 1);
+            if (s.step->collective == CollectiveKind::Reduce) coll_finish(sid, i, send_t + s.wavelets - 1);
             return;
         }
         // End of the chain.
@@ -475,7 +642,7 @@ private:
     void root_done(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle complete) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
         if (s.step->collective == CollectiveKind::AllReduce) send(s, sid, i, member(s, i, 0), kMsgCast, complete, true);
-        finish_at(sid, i, complete);
+        coll_finish(sid, i, complete);
     }
 
     // Two-level tree: chains inside groups of g positions toward each group's last position (leader),
@@ -510,12 +677,12 @@ private:
             const Cycle h = s.head_in2[static_cast<std::size_t>(i)];
             if (h == kNever) return;
             send_t = std::max(t1, h + relay_cost(s));
-            m_k.add_busy(core_of(s.reg, i), relay_cost(s) + tail_cost(s));
+            busy_add(s, i, relay_cost(s) + tail_cost(s));
         }
         if (k < K - 1) {
             const std::int64_t next_leader = std::min(n, (k + 2) * g) - 1;
             send(s, sid, i, member(s, i, next_leader), kMsgLevel2, send_t, false);
-            if (s.step->collective == CollectiveKind::Reduce) finish_at(sid, i, send_t + s.wavelets - 1);
+            if (s.step->collective == CollectiveKind::Reduce) coll_finish(sid, i, send_t + s.wavelets - 1);
             return;
         }
         root_done(sid, i, pos, n, k == 0 ? t1 : send_t + tail_cost(s));
@@ -530,16 +697,14 @@ private:
         const std::int64_t largest_odd = (n - 1) % 2 == 1 ? n - 1 : n - 2;
         return largest_odd - 2 * j;
     }
-    static std::int64_t ring_succ(std::int64_t pos, std::int64_t n) {
+    static std::int64_t ring_idx(std::int64_t pos, std::int64_t n) {
         const std::int64_t evens = (n + 1) / 2;
-        std::int64_t idx;
-        if (pos % 2 == 0) idx = pos / 2;
-        else {
-            const std::int64_t largest_odd = (n - 1) % 2 == 1 ? n - 1 : n - 2;
-            idx = evens + (largest_odd - pos) / 2;
-        }
-        return ring_pos((idx + 1) % n, n);
+        if (pos % 2 == 0) return pos / 2;
+        const std::int64_t largest_odd = (n - 1) % 2 == 1 ? n - 1 : n - 2;
+        return evens + (largest_odd - pos) / 2;
     }
+    static std::int64_t ring_succ(std::int64_t pos, std::int64_t n) { return ring_pos((ring_idx(pos, n) + 1) % n, n); }
+    static std::int64_t ring_pred(std::int64_t pos, std::int64_t n) { return ring_pos((ring_idx(pos, n) + n - 1) % n, n); }
 
     void ring_try(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
@@ -554,7 +719,7 @@ private:
         const Cycle t = n_sent == 0 ? ready
                                     : std::max(ready, s.head_in[static_cast<std::size_t>(i)] + m_relay +
                                                           static_cast<Cycle>(std::ceil(std::max(1.0, m_per_w) * chunk)));
-        if (n_sent > 0) m_k.add_busy(core_of(s.reg, i), m_relay + chunk);
+        if (n_sent > 0) busy_add(s, i, m_relay + chunk);
         send(s, sid, i, member(s, i, ring_succ(pos, n)), kMsgRing, t, false, n_sent, chunk);
         sent = (n_recv << 16) | (n_sent + 1);
     }
@@ -569,7 +734,7 @@ private:
         s.head_in[static_cast<std::size_t>(i)] = head;
         const std::uint32_t steps = static_cast<std::uint32_t>(2 * (n - 1));
         if (n_recv >= steps) {
-            finish_at(sid, i, std::max(tail, s.ready[static_cast<std::size_t>(i)]));
+            coll_finish(sid, i, std::max(tail, s.ready[static_cast<std::size_t>(i)]));
             return;
         }
         ring_try(sid, i, pos, n);
@@ -585,6 +750,7 @@ private:
     void shift_ready(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle t) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
         send(s, sid, i, member(s, i, ring_succ(pos, n)), kMsgShift, t, false);
+        s.head_in[static_cast<std::size_t>(i)] = t;  // (reused) when this member sent its tile
         shift_maybe_finish(sid, i);
     }
 
@@ -594,10 +760,17 @@ private:
         const Cycle in = s.arrived[static_cast<std::size_t>(i)];
         if (s.pending[static_cast<std::size_t>(i)] != 0 || in == kNever || s.finish[static_cast<std::size_t>(i)] != kNever) return;
         const double reps = static_cast<double>(std::max<std::int64_t>(1, s.step->repeats));
-        const double comm = in > ready ? static_cast<double>(in - ready) + 1.0 : 0.0;
-        const double per = std::max(comm, s.compute_cycles) + m_relay + m_w.task_overhead_cycles;
-        m_k.add_busy(core_of(s.reg, i), static_cast<Cycle>(reps * (s.compute_cycles + m_relay)));
-        finish_at(sid, i, ready + static_cast<Cycle>(std::ceil(reps * per)));
+        // Steady state: every repeat takes the longer of the compute on the tile in hand and the transfer
+        // of the next tile (its latency through the fabric, contention included), plus the buffer
+        // switch. The first tile may arrive late (its sender started later): that delay counts once.
+        const Cycle sent = s.arrived_from_send[static_cast<std::size_t>(i)];
+        const double lat = in > sent ? static_cast<double>(in - sent) + 1.0 : 1.0;
+        const double fixed = m_relay + m_w.task_overhead_cycles;
+        const double per = std::max(lat, s.compute_cycles) + fixed;
+        const double own = static_cast<double>(ready) + reps * per;
+        const double waited = static_cast<double>(in) + 1.0 + (reps - 1.0) * per + s.compute_cycles + fixed;
+        busy_add(s, i, static_cast<Cycle>(reps * (s.compute_cycles + m_relay)));
+        finish_at(sid, i, static_cast<Cycle>(std::ceil(std::max(own, waited))));
     }
 
     // A core of the source region finished its last step: lane sources send to the next stage.
@@ -650,6 +823,8 @@ private:
     FabricKernel& m_k;
     const fabric::WaferSpec& m_w;
     const mapping::ExecutionPlan& m_plan;
+    bool m_symmetry = true;
+    std::uint64_t m_mirrored = 0, m_mismatch = 0;
     std::uint32_t m_self = 0;
     Cycle m_relay = 0;
     double m_per_w = 1;
@@ -658,11 +833,11 @@ private:
     std::deque<StepState> m_steps;  // references stay valid while programs open (push_back)
 };
 
-void Executor::on_head(const Message& m, std::uint64_t core, Cycle head, Cycle tail) {
+void Executor::on_head(const Message& m, std::uint64_t, std::int64_t row, std::int64_t col, Cycle head, Cycle tail) {
     const int sid = static_cast<int>(tag_step(m.tag));
     StepState& s = m_steps[static_cast<std::size_t>(sid)];
     if (!s.allocated || s.done) return;
-    const std::int64_t i = idx_of(s.reg, core);
+    const std::int64_t i = (row - s.reg.row0) * s.reg.cols + (col - s.reg.col0);
     switch (tag_kind(m.tag)) {
         case kMsgChain: {
             s.head_in[static_cast<std::size_t>(i)] = head;
@@ -683,16 +858,22 @@ void Executor::on_head(const Message& m, std::uint64_t core, Cycle head, Cycle t
             s.arrived[static_cast<std::size_t>(i)] = tail;
             // A member that has started the step (all its inputs were ready) is done when the data arrive.
             if (s.pending[static_cast<std::size_t>(i)] == 0 && s.finish[static_cast<std::size_t>(i)] == kNever)
-                finish_at(sid, i, std::max(tail, s.ready[static_cast<std::size_t>(i)]));
+                coll_finish(sid, i, std::max(tail, s.ready[static_cast<std::size_t>(i)]));
             break;
         }
         case kMsgRing:
             ring_recv(sid, i, head, tail);
             break;
-        case kMsgShift:
+        case kMsgShift: {
             s.arrived[static_cast<std::size_t>(i)] = tail;
+            // The sender is this member's predecessor on the folded ring.
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            const std::int64_t pred = ring_pred(pos, n);
+            s.arrived_from_send[static_cast<std::size_t>(i)] = s.head_in[static_cast<std::size_t>(member(s, i, pred))];
             shift_maybe_finish(sid, i);
             break;
+        }
         case kMsgHandoff: {
             // The row of the destination region whose west core received the data can go on.
             const std::int64_t r = i / s.reg.cols;
@@ -768,6 +949,8 @@ PhaseRun collect(const Executor& ex, const fabric::WaferSpec& w, std::size_t fir
 
 struct Settings {
     fabric::sc::KernelConfig kernel;
+    bool symmetry = true;
+    int prefill_samples = 2;
     int decode_samples = 2;
     double memory_limit = 0;
 };
@@ -801,47 +984,131 @@ public:
     PhaseRun decode(std::int64_t context, std::int64_t batch, double trace_offset_us) {
         configure();
         auto prog = mapping::build_decode_program(m_in.plan, m_in.graph, m_in.wafer, context, batch);
-        Executor ex(m_k, m_in.wafer, m_in.plan);
+        Executor ex(m_k, m_in.wafer, m_in.plan, m_st.symmetry);
         ex.add_phase(prog, "decode", false, {});
         ex.run();
         m_events += static_cast<double>(m_k.events_processed());
+        m_mirrored += ex.mirrored_members();
+        m_mismatch += ex.symmetry_mismatches();
         return collect(ex, m_in.wafer, 0, ex.progs().size(), trace_offset_us);
     }
 
+    // Prefill: each chunk's program (all stages) runs on the fabric on its own, which measures every
+    // stage's busy time and every hand-off for that chunk; the chunks then pipeline through the stages
+    // (chunk c starts on stage s when the stage has finished chunk c-1 and chunk c has arrived), as in
+    // the analytic engine. Overlap between consecutive chunks inside one stage is not simulated.
+    // Prefill: a chunk's program (all stages) runs on the fabric on its own, which measures every
+    // stage's busy time and every hand-off for that chunk; the chunks then pipeline through the stages
+    // (chunk c starts on stage s when the stage has finished chunk c-1 and chunk c has arrived), as in
+    // the analytic engine. `samples` chunks are simulated (the first, the last, evenly spaced between);
+    // the others are interpolated linearly (a chunk differs from the next only in its attention
+    // context, whose cost is linear). Prefill runs without the symmetry shortcut: its timing patterns
+    // are not exact time-shifted copies across lines.
     PhaseRun prefill(double trace_offset_us) {
-        configure();
         const auto chunks = mapping::prefill_chunks(m_in.plan);
-        std::vector<mapping::PhaseProgram> progs;
-        progs.reserve(chunks.size());
-        std::int64_t prior = 0;
-        for (auto c : chunks) {
-            progs.push_back(mapping::build_prefill_program(m_in.plan, m_in.graph, m_in.wafer, c, prior));
-            prior += c;
+        const std::size_t S = m_in.plan.stages.size(), C = chunks.size();
+        std::vector<std::size_t> sim;
+        const std::size_t samples = std::min<std::size_t>(C, static_cast<std::size_t>(std::max(1, m_st.prefill_samples)));
+        for (std::size_t k = 0; k < samples; ++k) {
+            const std::size_t c = samples == 1 ? C - 1 : static_cast<std::size_t>(std::llround(static_cast<double>(k) * (C - 1) / (samples - 1)));
+            if (sim.empty() || sim.back() != c) sim.push_back(c);
         }
-        Executor ex(m_k, m_in.wafer, m_in.plan);
-        std::vector<int> last_of_stage;
-        for (std::size_t c = 0; c < progs.size(); ++c)
-            last_of_stage = ex.add_phase(progs[c], "prefill.chunk" + std::to_string(c), c + 1 < progs.size(), last_of_stage);
-        ex.run();
-        m_events += static_cast<double>(m_k.events_processed());
-        PhaseRun r = collect(ex, m_in.wafer, 0, ex.progs().size(), trace_offset_us);
-        // Per-layer breakdown: sum each layer's busy share over the chunks.
-        std::map<std::string, LayerTime> by_name;
-        std::vector<std::string> order;
-        for (const auto& l : r.layers) {
-            auto it = by_name.find(l.name);
-            if (it == by_name.end()) {
-                by_name[l.name] = l;
-                order.push_back(l.name);
-            } else {
-                it->second.compute_s += l.compute_s;
-                it->second.collective_s += l.collective_s;
-                it->second.transfer_s += l.transfer_s;
+        struct ChunkRun {
+            std::vector<double> busy, hand, first;
+            PhaseRun run;
+        };
+        std::map<std::size_t, ChunkRun> runs;
+        std::vector<std::int64_t> prior(C, 0);
+        for (std::size_t c = 1; c < C; ++c) prior[c] = prior[c - 1] + chunks[c - 1];
+        for (std::size_t c : sim) {
+            const bool last = c + 1 == C;
+            configure();
+            auto prog = mapping::build_prefill_program(m_in.plan, m_in.graph, m_in.wafer, chunks[c], prior[c]);
+            Executor ex(m_k, m_in.wafer, m_in.plan, false);
+            ex.add_phase(prog, "prefill.chunk" + std::to_string(c), !last, {});
+            ex.run();
+            m_events += static_cast<double>(m_k.events_processed());
+            ChunkRun cr;
+            cr.run = collect(ex, m_in.wafer, 0, ex.progs().size(), 0.0);
+            cr.busy.assign(S, 0.0);
+            cr.hand.assign(S, 0.0);
+            cr.first.assign(S, -1.0);
+            for (const auto& p : ex.progs()) {
+                const double st = static_cast<double>(p.start - ex.t0()), en = static_cast<double>(p.end - ex.t0());
+                const std::size_t k = static_cast<std::size_t>(p.stage);
+                if (p.lp->name.rfind("handoff.", 0) == 0) {
+                    cr.hand[k] += en - st;
+                } else {
+                    if (cr.first[k] < 0) cr.first[k] = st;
+                    cr.busy[k] = std::max(cr.busy[k], en - cr.first[k]);
+                }
+            }
+            runs[c] = std::move(cr);
+        }
+        // Interpolation weights between the simulated chunks around c.
+        auto around = [&](std::size_t c, std::size_t& lo, std::size_t& hi, double& w) {
+            lo = sim.front();
+            hi = sim.back();
+            for (std::size_t x : sim) {
+                if (x <= c) lo = x;
+                if (x >= c) { hi = x; break; }
+            }
+            w = hi == lo ? 0.0 : static_cast<double>(c - lo) / static_cast<double>(hi - lo);
+        };
+        PhaseRun out;
+        std::map<std::string, std::size_t> index;
+        std::vector<double> stage_free(S, 0.0);
+        double makespan = 0;
+        const double cyc_us = m_in.wafer.cycle_s() * 1e6;
+        for (std::size_t c = 0; c < C; ++c) {
+            std::size_t lo, hi;
+            double w;
+            around(c, lo, hi, w);
+            const ChunkRun& a = runs[lo];
+            const ChunkRun& b = runs[hi];
+            double arrive = 0;
+            std::vector<double> begin(S, 0.0);
+            for (std::size_t k = 0; k < S; ++k) {
+                const double busy = (1 - w) * a.busy[k] + w * b.busy[k];
+                const double hand = (1 - w) * a.hand[k] + w * b.hand[k];
+                begin[k] = std::max(stage_free[k], arrive);
+                stage_free[k] = begin[k] + busy;
+                arrive = stage_free[k] + hand;
+            }
+            makespan = stage_free[S - 1];
+            if (runs.count(c)) {
+                for (auto sp : runs[c].run.spans) {
+                    const std::size_t k = static_cast<std::size_t>(sp.stage);
+                    sp.start_us = trace_offset_us + (begin[k] - std::max(0.0, runs[c].first[k])) * cyc_us + sp.start_us;
+                    out.spans.push_back(sp);
+                }
+            }
+            // Per-layer breakdown: every chunk's share, interpolated for chunks not simulated.
+            const auto& la = a.run.layers;
+            const auto& lb = b.run.layers;
+            const bool is_last = c + 1 == C;
+            const auto& names = is_last ? runs[C - 1].run.layers : la;
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                LayerTime l = names[i];
+                if (!is_last && i < lb.size() && i < la.size()) {
+                    l.compute_s = (1 - w) * la[i].compute_s + w * lb[i].compute_s;
+                    l.collective_s = (1 - w) * la[i].collective_s + w * lb[i].collective_s;
+                    l.transfer_s = (1 - w) * la[i].transfer_s + w * lb[i].transfer_s;
+                }
+                auto it = index.find(l.name);
+                if (it == index.end()) {
+                    index[l.name] = out.layers.size();
+                    out.layers.push_back(l);
+                } else {
+                    LayerTime& t = out.layers[it->second];
+                    t.compute_s += l.compute_s;
+                    t.collective_s += l.collective_s;
+                    t.transfer_s += l.transfer_s;
+                }
             }
         }
-        r.layers.clear();
-        for (const auto& n : order) r.layers.push_back(by_name[n]);
-        return r;
+        out.cycles = static_cast<Cycle>(std::ceil(makespan));
+        return out;
     }
 
     void heatmaps(EngineResult& res) const {
@@ -873,12 +1140,15 @@ public:
     }
 
     double events() const { return m_events; }
+    std::uint64_t mirrored() const { return m_mirrored; }
+    std::uint64_t mismatches() const { return m_mismatch; }
 
 private:
     const EngineInput& m_in;
     Settings m_st;
     FabricKernel& m_k;
     double m_events = 0;
+    std::uint64_t m_mirrored = 0, m_mismatch = 0;
 };
 
 PhaseResult phase_result(const EngineInput& in, const std::vector<PhaseRun>& runs, std::int64_t batch, bool decode) {
@@ -931,6 +1201,8 @@ EngineResult SystemcEngine::run(const EngineInput& in) const {
         st.kernel.max_cycles = static_cast<Cycle>(p.num("max_cycles"));
         st.decode_samples = static_cast<int>(p.integer("decode_samples"));
         st.memory_limit = p.num("memory_limit");
+        st.symmetry = p.flag("symmetry");
+        st.prefill_samples = static_cast<int>(p.integer("prefill_samples"));
     }
     Runner runner(in, st);
     EngineResult res;
@@ -971,7 +1243,10 @@ EngineResult SystemcEngine::run(const EngineInput& in) const {
         res.prefill.seconds = static_cast<double>(pr.cycles) * in.wafer.cycle_s();
         res.prefill.tokens_per_s = static_cast<double>(w.input_tokens) / res.prefill.seconds;
         res.prefill.aggregate_tokens_per_s = res.prefill.tokens_per_s;
-        res.notes.push_back("systemc: prefill shift steps simulate one repeat on the fabric and repeat it (steady state)");
+        res.notes.push_back("systemc: prefill shift steps simulate one repeat on the fabric and repeat it (steady state); "
+                            "chunks are simulated on their own (" + std::to_string(std::min<std::size_t>(mapping::prefill_chunks(in.plan).size(),
+                            static_cast<std::size_t>(st.prefill_samples))) + " of " + std::to_string(mapping::prefill_chunks(in.plan).size()) +
+                            ", the others interpolated) and pipeline through the stages");
     }
     for (auto& sp : res.trace) {
         // Lanes: wafer of the stage.
@@ -979,6 +1254,10 @@ EngineResult SystemcEngine::run(const EngineInput& in) const {
     }
     res.max_context_tokens = in.plan.max_context_tokens;
     res.simulated_events = runner.events();
+    if (st.symmetry)
+        res.notes.push_back("systemc: " + std::to_string(runner.mirrored()) +
+                            " collective members finished as exact time-shifted copies of simulated lines (" +
+                            std::to_string(runner.mismatches()) + " not exact shifts: given their line's duration)");
     return res;
 }
 
