@@ -11,6 +11,7 @@
 #include "sim/base/errors.hpp"
 #include "sim/run/describe.hpp"
 #include "sim/run/experiment.hpp"
+#include "sim/run/noc_command.hpp"
 #include "sim/run/outputs.hpp"
 #include "sim/run/run_config.hpp"
 
@@ -88,6 +89,22 @@ int cli_main(int argc, char** argv) {
     desc->add_option("what", what, "presets | wafer | gpu | mapping | workload | precision | baseline | systemc (default: all)");
     desc->add_flag("--markdown", markdown, "print docs/params.md");
 
+    NocOptions noc;
+    auto* nocc = app.add_subcommand("noc", "synthetic-traffic network mode: a BookSim2-style mesh of VC routers");
+    nocc->add_option("--config", noc.config, "router config: preset name (configs/noc/) or YAML path")->capture_default_str();
+    nocc->add_option("--mesh", noc.mesh, "mesh size KxK")->capture_default_str();
+    nocc->add_option("--traffic", noc.traffic, "uniform | transpose | bitcomplement | hotspot")->capture_default_str();
+    nocc->add_option("--injection-rate", noc.injection_rate, "offered load, flits/node/cycle")->capture_default_str();
+    nocc->add_option("--packet-flits", noc.packet_flits, "flits per packet")->capture_default_str();
+    nocc->add_option("--seed", noc.seed, "random seed")->capture_default_str();
+    nocc->add_option("--warmup", noc.warmup, "warm-up cycles (default: sim.warmup_periods x sim.sample_period)");
+    nocc->add_option("--measure", noc.measure, "measured cycles (default: sim.measure_periods x sim.sample_period)");
+    nocc->add_option("--hotspot-node", noc.hotspot_node, "hotspot node, x + cols*y (default: the centre)");
+    nocc->add_option("--hotspot-fraction", noc.hotspot_fraction, "share of packets sent to the hotspot (default 0.1)");
+    nocc->add_option("--kernel", noc.kernel, "systemc | plain (same results)")->capture_default_str();
+    nocc->add_option("--set", noc.sets, "override a router parameter: key.path=value (repeatable)");
+    nocc->add_flag("--json", noc.json, "print one JSON object");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -109,6 +126,10 @@ int cli_main(int argc, char** argv) {
                     if (g != "none") req.gpus.push_back(g);
             }
             return cmd_run(req, out, quiet, join_args(argc, argv));
+        }
+        if (*nocc) {
+            noc.command_line = join_args(argc, argv);
+            return run_noc_command(noc);
         }
         if (*desc) {
             if (!describe(std::cout, what, markdown)) {
