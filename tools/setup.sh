@@ -15,6 +15,7 @@ PACKAGES=(
   libcli11-dev            # command line
   libopenmpi-dev openmpi-bin  # sweeps across machines
   python3 python3-matplotlib python3-h5py  # reports
+  time                    # benchmarks (/usr/bin/time)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
