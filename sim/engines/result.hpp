@@ -26,7 +26,7 @@ struct PhaseResult {
     double tokens_per_s = 0;           // decode: per request; prefill: input tokens per second
     double aggregate_tokens_per_s = 0; // decode: batch × per-request rate; prefill: same as tokens_per_s
     double flops = 0;                  // per step (decode) or for the whole prefill
-    double utilization = 0;            // achieved FLOP/s ÷ peak FLOP/s of the resources used
+    double utilization = 0;            // achieved FLOP/s ÷ dense peak FLOP/s (SIMD width x clock) of every usable core of the wafers used
     double energy_j = 0;               // per step (decode) or whole prefill; 0 when power is unknown
     std::vector<LayerTime> layers;     // per-layer breakdown (critical path)
     double compute_s() const;

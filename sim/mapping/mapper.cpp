@@ -125,6 +125,13 @@ Packing pack(const models::ModelSpec& spec, const models::ModelGraph& g, const f
             cur.activation_bytes_per_core = act;
             continue;
         }
+        if (cur.first_layer == l && cur.has_embedding && l == 0 && f.weights[li].bytes() + need_kv + f.act[li] <= cap) {
+            // The layer fits a stage of its own but not beside the embedding table: the embedding gets
+            // a stage to itself.
+            close(0);
+            --l;
+            continue;
+        }
         if (cur.first_layer == l) {
             std::ostringstream os;
             os << "layer " << l << " of " << spec.name << " needs " << kib(need_w + need_kv + f.act[li] + cur.weight_bytes_per_core)

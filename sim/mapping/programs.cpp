@@ -103,7 +103,8 @@ public:
             auto preds = layer.predecessors(static_cast<int>(i));
             for (int pi : preds) {
                 if (last_step[pi] >= 0) deps.push_back(last_step[pi]);
-                in = layout[pi];
+                // The router only supplies gating weights; the activation's layout comes from the others.
+                if (ops[static_cast<std::size_t>(pi)].name != "router") in = layout[pi];
             }
             if (op.fuse_group >= 0) {
                 auto it = group_done.find(op.fuse_group);
