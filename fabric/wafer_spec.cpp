@@ -6,79 +6,42 @@
 
 namespace wafersim::fabric {
 
-namespace {
-
-ParamDef q(std::string key, UnitKind u, std::string def, double lo, double hi, std::string doc, std::string src) {
-    ParamDef d;
-    d.key = std::move(key);
-    d.type = ParamType::Quantity;
-    d.unit = u;
-    d.default_value = std::move(def);
-    d.min = lo;
-    d.max = hi;
-    d.doc = std::move(doc);
-    d.source = std::move(src);
-    return d;
-}
-ParamDef i(std::string key, std::string def, double lo, double hi, std::string doc, std::string src) {
-    ParamDef d;
-    d.key = std::move(key);
-    d.type = ParamType::Int;
-    d.default_value = std::move(def);
-    d.min = lo;
-    d.max = hi;
-    d.doc = std::move(doc);
-    d.source = std::move(src);
-    return d;
-}
-ParamDef r(std::string key, std::string def, double lo, double hi, std::string doc, std::string src) {
-    ParamDef d = i(std::move(key), std::move(def), lo, hi, std::move(doc), std::move(src));
-    d.type = ParamType::Real;
-    return d;
-}
-ParamDef required(ParamDef d) {
-    d.required = true;
-    d.default_value.clear();
-    return d;
-}
-
-}  // namespace
 
 const ParamTable& wafer_param_table() {
     static const ParamTable t("wafer", {
-        required(i("mesh.cols", "", 1, 100000, "fabric grid width in cores (x)", "hardware.md §1 'Fabric grid'")),
-        required(i("mesh.rows", "", 1, 100000, "fabric grid height in cores (y)", "hardware.md §1 'Fabric grid'")),
-        i("usable.col0", "0", 0, 100000, "first column of the user rectangle", "hardware.md §1 'Largest user rectangle'"),
-        i("usable.row0", "0", 0, 100000, "first row of the user rectangle", "hardware.md §1 'Largest user rectangle'"),
-        i("usable.cols", "0", 0, 100000, "user rectangle width in cores (0 = whole mesh from col0)", "hardware.md §1"),
-        i("usable.rows", "0", 0, 100000, "user rectangle height in cores (0 = whole mesh from row0)", "hardware.md §1"),
-        required(q("clock", UnitKind::Frequency, "", 1e6, 1e11, "core and fabric clock", "hardware.md §1 'Clock'")),
-        required(q("core.sram", UnitKind::Bytes, "", 1, 1e12, "SRAM per core", "hardware.md §1 'SRAM per PE'")),
-        q("core.sram_reserved", UnitKind::Bytes, "0B", 0, 1e12, "SRAM per core taken by the runtime", "hardware.md §1 'SRAM free after the host-I/O runtime'"),
-        i("core.sram_banks", "8", 1, 1024, "SRAM banks per core", "hardware.md §1 'SRAM per PE'"),
-        i("core.sram_read_ports", "2", 1, 64, "SRAM reads per cycle", "hardware.md §1 'SRAM ports per cycle'"),
-        i("core.sram_write_ports", "1", 1, 64, "SRAM writes per cycle", "hardware.md §1 'SRAM ports per cycle'"),
-        q("core.sram_port_width", UnitKind::Bits, "64bit", 8, 4096, "width of one SRAM port", "hardware.md §1 'SRAM ports per cycle' (U: 32 or 64 bit)"),
-        required(r("core.fmac.fp16", "", 0.001, 4096, "FP16 multiply-accumulates per cycle (SIMD width)", "hardware.md §1 'FP16 FMAC per cycle per PE'")),
-        r("core.fmac.mixed", "0", 0, 4096, "FP16xFP16->FP32 multiply-accumulates per cycle (0 = same as fp16)", "hardware.md §1 'mixed FMAC'"),
-        r("core.fmac.fp32", "0", 0, 4096, "FP32 multiply-accumulates per cycle (0 = half of fp16)", "hardware.md §1 'FP32 FMA measured'"),
-        r("core.fmac.fp8", "0", 0, 4096, "FP8 multiply-accumulates per cycle (0 = same as fp16)", "not published (U)"),
-        r("core.fmac_efficiency", "1", 0.01, 1, "achieved fraction of the FMAC/SRAM-port-limited rate", "hardware.md §1 'FP16 FMA measured on silicon'"),
-        q("core.task_overhead", UnitKind::Cycles, "0cycles", 0, 1e6, "cycles to activate a task for one op on a core", "design default (U)"),
-        i("router.ports", "5", 2, 16, "router ports (N, S, E, W, ramp)", "hardware.md §1 'Router ports'"),
-        i("router.colors", "24", 1, 1024, "routable colors (virtual channels)", "hardware.md §1 'Virtual channels'"),
-        i("router.colors_reserved", "3", 0, 1024, "colors taken by host I/O", "hardware.md §1 'Colors reserved by host I/O'"),
-        i("router.input_queues", "8", 1, 1024, "input queues per router", "hardware.md §1 'Virtual channels'"),
-        i("router.queue_depth", "4", 1, 1 << 20, "wavelets buffered per input queue", "not published (U)"),
-        q("link.width", UnitKind::Bits, "32bit", 1, 65536, "bits moved per cycle per link per direction", "hardware.md §1 'Message (wavelet)'"),
-        q("link.hop_latency", UnitKind::Cycles, "1cycles", 0, 1e6, "cycles per router hop", "hardware.md §1 'Per-hop latency'"),
-        q("link.turn_latency", UnitKind::Cycles, "0cycles", 0, 1e6, "extra cycles for an X->Y turn", "hardware.md §1 'Per-hop latency' (turn)"),
-        q("link.ramp_latency", UnitKind::Cycles, "0cycles", 0, 1e6, "cycles between a router and its core", "hardware.md §1 'Router-core (ramp) latency'"),
-        q("relay.latency", UnitKind::Cycles, "16cycles", 0, 1e6, "fixed cost of a software relay through a core", "hardware.md §1 'Software relay'"),
-        q("relay.per_wavelet", UnitKind::Cycles, "1cycles", 0, 1e6, "per-wavelet cost of a software relay", "hardware.md §1 'Software relay'"),
-        q("wafer_link.bandwidth", UnitKind::Bandwidth, "150GB/s", 1, 1e16, "wafer-to-wafer bandwidth per direction", "hardware.md §2 'System I/O'"),
-        q("wafer_link.latency", UnitKind::Time, "5us", 0, 1, "wafer-to-wafer latency", "not published (U)"),
-        q("power.system", UnitKind::Power, "0W", 0, 1e9, "system power (0 = unknown)", "hardware.md §2 'Power'"),
+        required(param_int("mesh.cols", "", 1, 100000, "fabric grid width in cores (x)", "hardware.md §1 'Fabric grid'")),
+        required(param_int("mesh.rows", "", 1, 100000, "fabric grid height in cores (y)", "hardware.md §1 'Fabric grid'")),
+        param_int("usable.col0", "0", 0, 100000, "first column of the user rectangle", "hardware.md §1 'Largest user rectangle'"),
+        param_int("usable.row0", "0", 0, 100000, "first row of the user rectangle", "hardware.md §1 'Largest user rectangle'"),
+        param_int("usable.cols", "0", 0, 100000, "user rectangle width in cores (0 = whole mesh from col0)", "hardware.md §1"),
+        param_int("usable.rows", "0", 0, 100000, "user rectangle height in cores (0 = whole mesh from row0)", "hardware.md §1"),
+        required(param_quantity("clock", UnitKind::Frequency, "", 1e6, 1e11, "core and fabric clock", "hardware.md §1 'Clock'")),
+        required(param_quantity("core.sram", UnitKind::Bytes, "", 1, 1e12, "SRAM per core", "hardware.md §1 'SRAM per PE'")),
+        param_quantity("core.sram_reserved", UnitKind::Bytes, "0B", 0, 1e12, "SRAM per core taken by the runtime", "hardware.md §1 'SRAM free after the host-I/O runtime'"),
+        param_int("core.sram_banks", "8", 1, 1024, "SRAM banks per core", "hardware.md §1 'SRAM per PE'"),
+        param_int("core.sram_read_ports", "2", 1, 64, "SRAM reads per cycle", "hardware.md §1 'SRAM ports per cycle'"),
+        param_int("core.sram_write_ports", "1", 1, 64, "SRAM writes per cycle", "hardware.md §1 'SRAM ports per cycle'"),
+        param_quantity("core.sram_port_width", UnitKind::Bits, "64bit", 8, 4096, "width of one SRAM port", "hardware.md §1 'SRAM ports per cycle' (U: 32 or 64 bit)"),
+        required(param_real("core.fmac.fp16", "", 0.001, 4096, "FP16 multiply-accumulates per cycle (SIMD width)", "hardware.md §1 'FP16 FMAC per cycle per PE'")),
+        param_real("core.fmac.mixed", "0", 0, 4096, "FP16xFP16->FP32 multiply-accumulates per cycle (0 = same as fp16)", "hardware.md §1 'mixed FMAC'"),
+        param_real("core.fmac.fp32", "0", 0, 4096, "FP32 multiply-accumulates per cycle (0 = half of fp16)", "hardware.md §1 'FP32 FMA measured'"),
+        param_real("core.fmac.fp8", "0", 0, 4096, "FP8 multiply-accumulates per cycle (0 = same as fp16)", "not published (U)"),
+        param_real("core.fmac_efficiency", "1", 0.01, 1, "achieved fraction of the FMAC/SRAM-port-limited rate", "hardware.md §1 'FP16 FMA measured on silicon'"),
+        param_quantity("core.task_overhead", UnitKind::Cycles, "0cycles", 0, 1e6, "cycles to activate a task for one op on a core", "design default (U)"),
+        param_int("router.ports", "5", 2, 16, "router ports (N, S, E, W, ramp)", "hardware.md §1 'Router ports'"),
+        param_int("router.colors", "24", 1, 1024, "routable colors (virtual channels)", "hardware.md §1 'Virtual channels'"),
+        param_int("router.colors_reserved", "3", 0, 1024, "colors taken by host I/O", "hardware.md §1 'Colors reserved by host I/O'"),
+        param_int("router.input_queues", "8", 1, 1024, "input queues per router", "hardware.md §1 'Virtual channels'"),
+        param_int("router.queue_depth", "4", 1, 1 << 20, "wavelets buffered per input queue", "not published (U)"),
+        param_quantity("link.width", UnitKind::Bits, "32bit", 1, 65536, "bits moved per cycle per link per direction", "hardware.md §1 'Message (wavelet)'"),
+        param_quantity("link.hop_latency", UnitKind::Cycles, "1cycles", 0, 1e6, "cycles per router hop", "hardware.md §1 'Per-hop latency'"),
+        param_quantity("link.turn_latency", UnitKind::Cycles, "0cycles", 0, 1e6, "extra cycles for an X->Y turn", "hardware.md §1 'Per-hop latency' (turn)"),
+        param_quantity("link.ramp_latency", UnitKind::Cycles, "0cycles", 0, 1e6, "cycles between a router and its core", "hardware.md §1 'Router-core (ramp) latency'"),
+        param_quantity("relay.latency", UnitKind::Cycles, "16cycles", 0, 1e6, "fixed cost of a software relay through a core", "hardware.md §1 'Software relay'"),
+        param_quantity("relay.per_wavelet", UnitKind::Cycles, "1cycles", 0, 1e6, "per-wavelet cost of a software relay", "hardware.md §1 'Software relay'"),
+        param_quantity("wafer_link.bandwidth", UnitKind::Bandwidth, "150GB/s", 1, 1e16, "wafer-to-wafer bandwidth per direction", "hardware.md §2 'System I/O'"),
+        param_quantity("wafer_link.latency", UnitKind::Time, "5us", 0, 1, "wafer-to-wafer latency", "not published (U)"),
+        param_quantity("power.system", UnitKind::Power, "0W", 0, 1e9, "system power (0 = unknown)", "hardware.md §2 'Power'"),
     });
     return t;
 }

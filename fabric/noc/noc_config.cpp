@@ -7,41 +7,9 @@ namespace wafersim::fabric::noc {
 
 namespace {
 
+// Cycle counts are quantities with the `cycles` unit.
 ParamDef cyc(std::string key, std::string def, double lo, double hi, std::string doc, std::string src) {
-    ParamDef d;
-    d.key = std::move(key);
-    d.type = ParamType::Quantity;
-    d.unit = UnitKind::Cycles;
-    d.default_value = std::move(def);
-    d.min = lo;
-    d.max = hi;
-    d.doc = std::move(doc);
-    d.source = std::move(src);
-    return d;
-}
-ParamDef integer(std::string key, std::string def, double lo, double hi, std::string doc, std::string src) {
-    ParamDef d = cyc(std::move(key), std::move(def), lo, hi, std::move(doc), std::move(src));
-    d.type = ParamType::Int;
-    d.unit = UnitKind::None;
-    return d;
-}
-ParamDef real(std::string key, std::string def, double lo, double hi, std::string doc, std::string src) {
-    ParamDef d = integer(std::move(key), std::move(def), lo, hi, std::move(doc), std::move(src));
-    d.type = ParamType::Real;
-    return d;
-}
-ParamDef boolean(std::string key, std::string def, std::string doc, std::string src) {
-    ParamDef d = integer(std::move(key), std::move(def), 0, 1, std::move(doc), std::move(src));
-    d.type = ParamType::Bool;
-    return d;
-}
-ParamDef choice(std::string key, std::string def, std::vector<std::string> choices, std::string doc, std::string src) {
-    ParamDef d = integer(std::move(key), std::move(def), 0, 0, std::move(doc), std::move(src));
-    d.type = ParamType::Enum;
-    d.min = -INFINITY;
-    d.max = INFINITY;
-    d.choices = std::move(choices);
-    return d;
+    return param_quantity(std::move(key), UnitKind::Cycles, std::move(def), lo, hi, std::move(doc), std::move(src));
 }
 
 constexpr const char* kBooksim = "BookSim2 iq_router (reference/noc/booksim2_mesh8x8.cfg)";
@@ -54,22 +22,22 @@ const ParamTable& noc_param_table() {
         cyc("router.pipeline.vc_alloc", "1cycles", 0, 16, "VC allocation stage (0 = folded into switch allocation)", kBooksim),
         cyc("router.pipeline.sw_alloc", "1cycles", 1, 16, "switch allocation stage", kBooksim),
         cyc("router.pipeline.st_final", "1cycles", 0, 16, "switch traversal to the output channel", kBooksim),
-        integer("router.vcs", "2", 1, 24, "virtual channels per input port", kBooksim),
-        integer("router.vc_buffer", "8", 1, 1024, "buffer per virtual channel, in flits", kBooksim),
+        param_int("router.vcs", "2", 1, 24, "virtual channels per input port", kBooksim),
+        param_int("router.vc_buffer", "8", 1, 1024, "buffer per virtual channel, in flits", kBooksim),
         cyc("router.credit_delay", "2cycles", 0, 64, "cycles from a credit's arrival to its use", kBooksim),
-        boolean("router.wait_for_tail_credit", "false", "release an output VC only when the tail's credit returns", kBooksim),
+        param_bool("router.wait_for_tail_credit", "false", "release an output VC only when the tail's credit returns", kBooksim),
         cyc("link.latency", "1cycles", 0, 64, "router-to-router channel latency", kBooksim),
         cyc("link.ramp_latency", "1cycles", 0, 64, "injection and ejection channel latency", kBooksim),
-        choice("allocator", "islip", {"islip"}, "VC and switch allocator (separable iSLIP, round-robin pointers)", kBooksim),
-        integer("alloc_iters", "2", 1, 8, "iSLIP iterations per allocation", kBooksim),
+        param_enum("allocator", "islip", {"islip"}, "VC and switch allocator (separable iSLIP, round-robin pointers)", kBooksim),
+        param_int("alloc_iters", "2", 1, 8, "iSLIP iterations per allocation", kBooksim),
         cyc("latency_threshold", "500cycles", 1, 1e9, "average packet latency above which a run is saturated", kBooksim),
-        integer("sim.warmup_periods", "3", 0, 1000, "warm-up sample periods before measuring", kBooksim),
+        param_int("sim.warmup_periods", "3", 0, 1000, "warm-up sample periods before measuring", kBooksim),
         cyc("sim.sample_period", "10000cycles", 1, 1e9, "length of one sample period", kBooksim),
-        integer("sim.measure_periods", "3", 1, 1000, "measured sample periods (BookSim: >= 3 converged)", kBooksim),
+        param_int("sim.measure_periods", "3", 1, 1000, "measured sample periods (BookSim: >= 3 converged)", kBooksim),
         cyc("sim.drain_limit", "20000cycles", 0, 1e9, "most cycles spent draining measured packets before declaring saturation", "design"),
-        real("sim.backlog_growth_threshold", "0.005", 1e-6, 1,
+        param_real("sim.backlog_growth_threshold", "0.005", 1e-6, 1,
              "saturated when the mean source backlog grows by more than this fraction of the measured window", "design"),
-        integer("sim.region_side", "8", 1, 1024, "routers per side of one simulation region (one process each)", "style.md §8"),
+        param_int("sim.region_side", "8", 1, 1024, "routers per side of one simulation region (one process each)", "style.md §8"),
     });
     return t;
 }

@@ -8,6 +8,62 @@
 
 namespace wafersim {
 
+ParamDef param_quantity(std::string key, UnitKind unit, std::string default_value, double min, double max,
+                        std::string doc, std::string source) {
+    ParamDef d;
+    d.key = std::move(key);
+    d.type = unit == UnitKind::None ? ParamType::Real : ParamType::Quantity;
+    d.unit = unit;
+    d.default_value = std::move(default_value);
+    d.min = min;
+    d.max = max;
+    d.doc = std::move(doc);
+    d.source = std::move(source);
+    return d;
+}
+
+ParamDef param_int(std::string key, std::string default_value, double min, double max, std::string doc,
+                   std::string source) {
+    ParamDef d = param_quantity(std::move(key), UnitKind::None, std::move(default_value), min, max, std::move(doc),
+                                std::move(source));
+    d.type = ParamType::Int;
+    return d;
+}
+
+ParamDef param_real(std::string key, std::string default_value, double min, double max, std::string doc,
+                    std::string source) {
+    return param_quantity(std::move(key), UnitKind::None, std::move(default_value), min, max, std::move(doc),
+                          std::move(source));
+}
+
+ParamDef param_bool(std::string key, std::string default_value, std::string doc, std::string source) {
+    ParamDef d = param_int(std::move(key), std::move(default_value), 0, 1, std::move(doc), std::move(source));
+    d.type = ParamType::Bool;
+    d.min = -std::numeric_limits<double>::infinity();
+    d.max = std::numeric_limits<double>::infinity();
+    return d;
+}
+
+ParamDef param_enum(std::string key, std::string default_value, std::vector<std::string> choices, std::string doc,
+                    std::string source) {
+    ParamDef d = param_bool(std::move(key), std::move(default_value), std::move(doc), std::move(source));
+    d.type = ParamType::Enum;
+    d.choices = std::move(choices);
+    return d;
+}
+
+ParamDef param_grid(std::string key, std::string default_value, std::string doc, std::string source) {
+    ParamDef d = param_bool(std::move(key), std::move(default_value), std::move(doc), std::move(source));
+    d.type = ParamType::Grid;
+    return d;
+}
+
+ParamDef required(ParamDef d) {
+    d.required = true;
+    d.default_value.clear();
+    return d;
+}
+
 const char* param_type_name(ParamType t) {
     switch (t) {
         case ParamType::Int: return "integer";

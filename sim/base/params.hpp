@@ -84,6 +84,20 @@ private:
     std::vector<ParamDef> m_defs;
 };
 
+// Builders: one line per parameter in a table.
+ParamDef param_quantity(std::string key, UnitKind unit, std::string default_value, double min, double max,
+                        std::string doc, std::string source);
+ParamDef param_int(std::string key, std::string default_value, double min, double max, std::string doc,
+                   std::string source);
+ParamDef param_real(std::string key, std::string default_value, double min, double max, std::string doc,
+                    std::string source);
+ParamDef param_bool(std::string key, std::string default_value, std::string doc, std::string source);
+ParamDef param_enum(std::string key, std::string default_value, std::vector<std::string> choices, std::string doc,
+                    std::string source);
+ParamDef param_grid(std::string key, std::string default_value, std::string doc, std::string source);
+// The same definition with no default: the key must be given.
+ParamDef required(ParamDef d);
+
 const char* param_type_name(ParamType t);
 // "Quantity (bytes)", "Int", "Enum {a|b}" — used by describe and docs.
 std::string describe_type(const ParamDef& d);

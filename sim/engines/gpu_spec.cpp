@@ -6,35 +6,6 @@
 
 namespace wafersim::engines {
 
-namespace {
-
-ParamDef quantity(std::string key, UnitKind unit, std::string def, double min, double max, std::string doc,
-                  std::string source) {
-    ParamDef d;
-    d.key = std::move(key);
-    d.type = ParamType::Quantity;
-    d.unit = unit;
-    d.default_value = std::move(def);
-    d.min = min;
-    d.max = max;
-    d.doc = std::move(doc);
-    d.source = std::move(source);
-    return d;
-}
-
-ParamDef real(std::string key, std::string def, double min, double max, std::string doc, std::string source) {
-    ParamDef d = quantity(std::move(key), UnitKind::None, std::move(def), min, max, std::move(doc), std::move(source));
-    d.type = ParamType::Real;
-    return d;
-}
-
-ParamDef integer(std::string key, std::string def, double min, double max, std::string doc, std::string source) {
-    ParamDef d = quantity(std::move(key), UnitKind::None, std::move(def), min, max, std::move(doc), std::move(source));
-    d.type = ParamType::Int;
-    return d;
-}
-
-}  // namespace
 
 // Hardware defaults are the H100 SXM column of hardware.md §3; every preset in configs/gpus/ sets them.
 // The fitted constants (efficiency.bandwidth, launch_overhead) describe the serving stack (SGLang/PyTorch,
@@ -43,43 +14,43 @@ const ParamTable& gpu_param_table() {
     static const ParamTable table(
         "gpu",
         {
-            quantity("hbm.capacity", UnitKind::Bytes, "80GB", 1e6, 1e15, "HBM capacity of one GPU",
+            param_quantity("hbm.capacity", UnitKind::Bytes, "80GB", 1e6, 1e15, "HBM capacity of one GPU",
                      "hardware.md §3 row 'HBM' (V); default = H100 SXM"),
-            quantity("hbm.bandwidth", UnitKind::Bandwidth, "3.35TB/s", 1e6, 1e15, "peak HBM bandwidth of one GPU",
+            param_quantity("hbm.bandwidth", UnitKind::Bandwidth, "3.35TB/s", 1e6, 1e15, "peak HBM bandwidth of one GPU",
                      "hardware.md §3 row 'HBM bandwidth' (V); default = H100 SXM"),
-            quantity("compute.bf16", UnitKind::FlopRate, "989TFLOP/s", 1e9, 1e18,
+            param_quantity("compute.bf16", UnitKind::FlopRate, "989TFLOP/s", 1e9, 1e18,
                      "dense BF16/FP16 tensor-core peak of one GPU",
                      "hardware.md §3 row 'BF16/FP16 dense' (V); default = H100 SXM"),
-            quantity("compute.fp8", UnitKind::FlopRate, "1979TFLOP/s", 0, 1e18,
+            param_quantity("compute.fp8", UnitKind::FlopRate, "1979TFLOP/s", 0, 1e18,
                      "dense FP8 tensor-core peak; 0 = not supported (fp8 data then runs at the bf16 rate)",
                      "hardware.md §3 row 'FP8 dense' (V); default = H100 SXM"),
-            quantity("compute.fp4", UnitKind::FlopRate, "0FLOP/s", 0, 1e18,
+            param_quantity("compute.fp4", UnitKind::FlopRate, "0FLOP/s", 0, 1e18,
                      "dense FP4 tensor-core peak; 0 = not supported (fp4 data then runs at the fp8 or bf16 rate)",
                      "not in hardware.md (U); H100 has no FP4 tensor cores"),
-            quantity("nvlink.bandwidth", UnitKind::Bandwidth, "900GB/s", 1e6, 1e15,
+            param_quantity("nvlink.bandwidth", UnitKind::Bandwidth, "900GB/s", 1e6, 1e15,
                      "NVLink bandwidth per GPU, total of both directions as datasheets give it (the model uses half)",
                      "hardware.md §3 row 'NVLink (total, both directions)' (V); default = H100 SXM"),
-            quantity("nvlink.latency", UnitKind::Time, "0.6us", 0, 1e-3,
+            param_quantity("nvlink.latency", UnitKind::Time, "0.6us", 0, 1e-3,
                      "latency of one ring step over NVLink (one hop, small message)",
                      "U: NCCL cost model (src/graph/tuning.cc) hwLat NVLink, ring, LL protocol = 0.6 us; not fitted"),
-            integer("node.gpus", "8", 1, 1024, "GPUs per NVLink domain (one node); tensor parallelism beyond uses the network",
+            param_int("node.gpus", "8", 1, 1024, "GPUs per NVLink domain (one node); tensor parallelism beyond uses the network",
                     "U: HGX/DGX 8-GPU baseboard"),
-            quantity("network.bandwidth", UnitKind::Bandwidth, "400Gb/s", 1e6, 1e15,
+            param_quantity("network.bandwidth", UnitKind::Bandwidth, "400Gb/s", 1e6, 1e15,
                      "InfiniBand bandwidth per GPU, one direction (one NIC per GPU)",
                      "U: not in hardware.md; NDR 400 Gb/s per GPU on DGX H100"),
-            quantity("network.latency", UnitKind::Time, "2.7us", 0, 1e-2,
+            param_quantity("network.latency", UnitKind::Time, "2.7us", 0, 1e-2,
                      "latency of one ring step across nodes over the network",
                      "U: NCCL cost model (src/graph/tuning.cc) hwLat NET, ring, LL protocol = 2.7 us; not fitted"),
-            quantity("power", UnitKind::Power, "700W", 0, 1e5, "board power of one GPU, used for energy = power × time",
+            param_quantity("power", UnitKind::Power, "700W", 0, 1e5, "board power of one GPU, used for energy = power × time",
                      "hardware.md §3 row 'Power' (V); default = H100 SXM"),
-            real("efficiency.bandwidth", "0.691", 0.01, 1.0,
+            param_real("efficiency.bandwidth", "0.691", 0.01, 1.0,
                  "achieved fraction of peak HBM bandwidth for every byte a kernel moves",
                  "fitted: calibration.md §B (Llama-3-8B decode, 1× and 8× A100), docs/validation.md (HBM GPU baseline)"),
-            real("efficiency.compute", "0.75", 0.01, 1.0,
+            param_real("efficiency.compute", "0.75", 0.01, 1.0,
                  "achieved fraction of peak tensor-core FLOP/s for GEMM and attention kernels",
                  "U: design default, not fitted (no GPU prefill point in calibration.md); large bf16 GEMMs "
                  "reach ~70-85% of peak"),
-            quantity("launch_overhead", UnitKind::Time, "4.57us", 0, 1e-3,
+            param_quantity("launch_overhead", UnitKind::Time, "4.57us", 0, 1e-3,
                      "fixed cost per kernel (launch, tail, synchronisation), also paid by each all-reduce",
                      "fitted: calibration.md §B (Llama-3-8B decode, 1× and 8× A100), docs/validation.md (HBM GPU baseline)"),
         });

@@ -33,60 +33,26 @@ using mapping::CollectiveKind;
 using mapping::StepKind;
 
 const ParamTable& systemc_param_table() {
-    static const ParamTable t("systemc", [] {
-        std::vector<ParamDef> d(7);
-        d[0].key = "region";
-        d[0].type = ParamType::Int;
-        d[0].default_value = "64";
-        d[0].min = 4;
-        d[0].max = 4096;
-        d[0].doc = "cores per side of the region one SystemC process simulates";
-        d[0].source = "style.md §8 (one process per 32x32 .. 64x64 cores)";
-        d[1].key = "quantum";
-        d[1].type = ParamType::Quantity;
-        d[1].unit = UnitKind::Cycles;
-        d[1].default_value = "1cycles";
-        d[1].min = 1;
-        d[1].max = 1e6;
-        d[1].doc = "temporal-decoupling window; must not exceed the hop latency (checked)";
-        d[1].source = "style.md §8.4";
-        d[2].key = "max_cycles";
-        d[2].type = ParamType::Quantity;
-        d[2].unit = UnitKind::Cycles;
-        d[2].default_value = "0cycles";
-        d[2].min = 0;
-        d[2].max = 1e18;
-        d[2].doc = "stop a phase after this many simulated cycles and report where (0 = unbounded)";
-        d[2].source = "design default";
-        d[3].key = "decode_samples";
-        d[3].type = ParamType::Int;
-        d[3].default_value = "2";
-        d[3].min = 1;
-        d[3].max = 1024;
-        d[3].doc = "decode contexts simulated (first and last generated token, and between); averaged";
-        d[3].source = "design default (step time is linear in context between samples)";
-        d[4].key = "memory_limit";
-        d[4].type = ParamType::Quantity;
-        d[4].unit = UnitKind::Bytes;
-        d[4].default_value = "0B";
-        d[4].min = 0;
-        d[4].max = 1e15;
-        d[4].doc = "refuse runs whose fabric state would exceed this (0 = 80% of available memory)";
-        d[4].source = "design default";
-        d[5].key = "symmetry";
-        d[5].type = ParamType::Bool;
-        d[5].default_value = "true";
-        d[5].doc = "simulate one line of a collective per distinct timing pattern; lines that are exact time-shifted copies finish shifted (links are disjoint)";
-        d[5].source = "style.md §8.7 (exploit exact regularity; checked against full runs in tests/crosscheck)";
-        d[6].key = "prefill_samples";
-        d[6].type = ParamType::Int;
-        d[6].default_value = "2";
-        d[6].min = 1;
-        d[6].max = 100000;
-        d[6].doc = "prefill chunks simulated (first, last, evenly spaced); the others are interpolated";
-        d[6].source = "design default (chunk cost is linear in its attention context)";
-        return d;
-    }());
+    static const ParamTable t("systemc", {
+        param_int("region", "64", 4, 4096, "cores per side of the region one SystemC process simulates",
+                  "style.md §8 (one process per 32x32 .. 64x64 cores)"),
+        param_quantity("quantum", UnitKind::Cycles, "1cycles", 1, 1e6,
+                       "temporal-decoupling window; must not exceed the hop latency (checked)", "style.md §8.4"),
+        param_quantity("max_cycles", UnitKind::Cycles, "0cycles", 0, 1e18,
+                       "stop a phase after this many simulated cycles and report where (0 = unbounded)", "design default"),
+        param_int("decode_samples", "2", 1, 1024,
+                  "decode contexts simulated (first and last generated token, and between); averaged",
+                  "design default (step time is linear in context between samples)"),
+        param_quantity("memory_limit", UnitKind::Bytes, "0B", 0, 1e15,
+                       "refuse runs whose fabric state would exceed this (0 = 80% of available memory)", "design default"),
+        param_bool("symmetry", "true",
+                   "simulate one line of a collective per distinct timing pattern; lines that are exact time-shifted "
+                   "copies finish shifted (links are disjoint)",
+                   "style.md §8.7 (exploit exact regularity; checked against full runs in tests/crosscheck)"),
+        param_int("prefill_samples", "2", 1, 100000,
+                  "prefill chunks simulated (first, last, evenly spaced); the others are interpolated",
+                  "design default (chunk cost is linear in its attention context)"),
+    });
     return t;
 }
 

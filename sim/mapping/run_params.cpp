@@ -6,64 +6,40 @@
 
 namespace wafersim::mapping {
 
-namespace {
-ParamDef def(std::string key, ParamType t, std::string dflt, std::string doc, std::string src = "design default") {
-    ParamDef d;
-    d.key = std::move(key);
-    d.type = t;
-    d.default_value = std::move(dflt);
-    d.doc = std::move(doc);
-    d.source = std::move(src);
-    return d;
-}
-ParamDef ranged(ParamDef d, double lo, double hi) {
-    d.min = lo;
-    d.max = hi;
-    return d;
-}
-ParamDef choice(ParamDef d, std::vector<std::string> c) {
-    d.choices = std::move(c);
-    return d;
-}
-}  // namespace
 
 const ParamTable& mapping_param_table() {
+    static const std::string design = "design default";
     static const ParamTable t("mapping", {
-        def("grid", ParamType::Grid, "auto", "per-stage grid of cores RxC (rows x columns), or auto"),
-        ranged(def("max_wafers", ParamType::Int, "64", "most wafers the model may be pipelined across"), 1, 4096),
-        choice(def("allreduce", ParamType::Enum, "tree", "all-reduce algorithm on the mesh: pipeline chain, ring, two-level tree"),
-               {"pipeline", "ring", "tree"}),
-        ranged(def("max_tiles", ParamType::Int, "12", "automatic grid search: most regions per wafer side"), 1, 64),
-        ranged(def("prefill_chunk", ParamType::Int, "512",
-                   "prompt tokens per prefill chunk; chunks pipeline through the stages and bound activation SRAM"),
-               1, 1e8),
-        [] {
-            ParamDef d = ranged(def("prefill_buffer", ParamType::Quantity, "4KiB",
-                                    "per-core SRAM for prefill GEMM tiles; a GEMM whose tiles exceed it runs in passes"),
-                                64, 1e9);
-            d.unit = UnitKind::Bytes;
-            return d;
-        }(),
+        param_grid("grid", "auto", "per-stage grid of cores RxC (rows x columns), or auto", design),
+        param_int("max_wafers", "64", 1, 4096, "most wafers the model may be pipelined across", design),
+        param_enum("allreduce", "tree", {"pipeline", "ring", "tree"},
+                   "all-reduce algorithm on the mesh: pipeline chain, ring, two-level tree", design),
+        param_int("max_tiles", "12", 1, 64, "automatic grid search: most regions per wafer side", design),
+        param_int("prefill_chunk", "512", 1, 1e8,
+                  "prompt tokens per prefill chunk; chunks pipeline through the stages and bound activation SRAM", design),
+        param_quantity("prefill_buffer", UnitKind::Bytes, "4KiB", 64, 1e9,
+                       "per-core SRAM for prefill GEMM tiles; a GEMM whose tiles exceed it runs in passes", design),
     });
     return t;
 }
 
 const ParamTable& workload_param_table() {
+    static const std::string design = "design default";
     static const ParamTable t("workload", {
-        ranged(def("batch", ParamType::Int, "1", "sequences decoded together"), 1, 65536),
-        ranged(def("input_tokens", ParamType::Int, "4096", "prompt length in tokens",
-                   "calibration.md §A (4096-token input)"), 1, 1e8),
-        ranged(def("output_tokens", ParamType::Int, "128", "generated tokens; decode figures average over them"), 1, 1e7),
+        param_int("batch", "1", 1, 65536, "sequences decoded together", design),
+        param_int("input_tokens", "4096", 1, 1e8, "prompt length in tokens", "calibration.md §A (4096-token input)"),
+        param_int("output_tokens", "128", 1, 1e7, "generated tokens; decode figures average over them", design),
     });
     return t;
 }
 
 const ParamTable& precision_param_table() {
+    static const std::string design = "design default";
     static const ParamTable t("precision", {
-        choice(def("weights", ParamType::Enum, "auto", "weight precision; auto = as released (torch_dtype, quantization_config)"),
-               {"auto", "fp32", "fp16", "bf16", "fp8", "fp4"}),
-        choice(def("kv", ParamType::Enum, "auto", "KV-cache precision; auto = the released activation precision (16-bit for bf16/fp16 checkpoints)"),
-               {"auto", "fp32", "fp16", "bf16", "fp8", "fp4"}),
+        param_enum("weights", "auto", {"auto", "fp32", "fp16", "bf16", "fp8", "fp4"},
+                   "weight precision; auto = as released (torch_dtype, quantization_config)", design),
+        param_enum("kv", "auto", {"auto", "fp32", "fp16", "bf16", "fp8", "fp4"},
+                   "KV-cache precision; auto = the released activation precision (16-bit for bf16/fp16 checkpoints)", design),
     });
     return t;
 }
