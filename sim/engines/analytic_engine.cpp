@@ -23,19 +23,6 @@ double total(const std::vector<LayerTime>& v) {
     return s;
 }
 
-void finish_decode(PhaseResult& r, const EngineInput& in, std::int64_t batch, std::int64_t mean_context) {
-    const auto& w = in.wafer;
-    r.ran = true;
-    r.batch = batch;
-    r.tokens = in.plan.workload.output_tokens;
-    r.tokens_per_s = 1.0 / r.seconds;
-    r.aggregate_tokens_per_s = static_cast<double>(batch) / r.seconds;
-    r.flops = models::decode_step_cost(in.graph, batch, mean_context, in.plan.precision).flops;
-    const double peak = w.peak_flops(in.plan.precision.dense_weight_bits) * in.plan.wafers;
-    r.utilization = peak > 0 ? r.flops / r.seconds / peak : 0;
-    r.energy_j = w.system_power_w * in.plan.wafers * r.seconds;
-}
-
 PhaseResult run_decode(const EngineInput& in, std::int64_t batch) {
     PhaseResult r;
     const auto ctxs = decode_sample_contexts(in.plan.workload);
@@ -65,8 +52,7 @@ PhaseResult run_decode(const EngineInput& in, std::int64_t batch) {
     }
     r.layers = std::move(acc);
     r.seconds = sum / n;
-    const auto& w = in.plan.workload;
-    finish_decode(r, in, batch, w.input_tokens + (w.output_tokens + 1) / 2);
+    finish_wafer_phase(r, in, true, batch);
     return r;
 }
 
@@ -75,7 +61,6 @@ PhaseResult run_decode(const EngineInput& in, std::int64_t batch) {
 // per-layer breakdown is each layer's busy time summed over the chunks.
 PhaseResult run_prefill(const EngineInput& in) {
     PhaseResult r;
-    const auto& w = in.plan.workload;
     const auto chunks = mapping::prefill_chunks(in.plan);
     const std::size_t S = in.plan.stages.size();
     std::vector<double> stage_free(S, 0.0);  // when each stage finished its previous chunk
@@ -115,19 +100,30 @@ PhaseResult run_prefill(const EngineInput& in) {
         prior += chunks[c];
     }
     r.seconds = makespan;
-    r.ran = true;
-    r.batch = 1;
-    r.tokens = w.input_tokens;
-    r.tokens_per_s = static_cast<double>(w.input_tokens) / r.seconds;
-    r.aggregate_tokens_per_s = r.tokens_per_s;
-    r.flops = models::prefill_total_cost(in.graph, w.input_tokens, in.plan.precision).flops;
-    const double peak = in.wafer.peak_flops(in.plan.precision.dense_weight_bits) * in.plan.wafers;
-    r.utilization = peak > 0 ? r.flops / r.seconds / peak : 0;
-    r.energy_j = in.wafer.system_power_w * in.plan.wafers * r.seconds;
+    finish_wafer_phase(r, in, false, 1);
     return r;
 }
 
 }  // namespace
+
+void finish_wafer_phase(PhaseResult& r, const EngineInput& in, bool decode, std::int64_t batch) {
+    const auto& w = in.plan.workload;
+    r.ran = true;
+    r.batch = batch;
+    r.tokens = decode ? w.output_tokens : w.input_tokens;
+    if (decode) {
+        r.tokens_per_s = 1.0 / r.seconds;
+        r.aggregate_tokens_per_s = static_cast<double>(batch) / r.seconds;
+        r.flops = models::decode_step_cost(in.graph, batch, w.input_tokens + (w.output_tokens + 1) / 2, in.plan.precision).flops;
+    } else {
+        r.tokens_per_s = static_cast<double>(w.input_tokens) / r.seconds;
+        r.aggregate_tokens_per_s = r.tokens_per_s;
+        r.flops = models::prefill_total_cost(in.graph, w.input_tokens, in.plan.precision).flops;
+    }
+    const double peak = in.wafer.peak_flops(in.plan.precision.dense_weight_bits) * in.plan.wafers;
+    r.utilization = peak > 0 ? r.flops / r.seconds / peak : 0;
+    r.energy_j = in.wafer.system_power_w * in.plan.wafers * r.seconds;
+}
 
 std::vector<std::int64_t> decode_sample_contexts(const mapping::Workload& w, int max_samples) {
     std::vector<std::int64_t> out;

@@ -1119,10 +1119,6 @@ private:
 
 PhaseResult phase_result(const EngineInput& in, const std::vector<PhaseRun>& runs, std::int64_t batch, bool decode) {
     PhaseResult r;
-    r.ran = true;
-    r.batch = batch;
-    const auto& w = in.plan.workload;
-    r.tokens = decode ? w.output_tokens : w.input_tokens;
     double cycles = 0;
     for (const auto& run : runs) cycles += static_cast<double>(run.cycles);
     cycles /= static_cast<double>(runs.size());
@@ -1141,18 +1137,7 @@ PhaseResult phase_result(const EngineInput& in, const std::vector<PhaseRun>& run
             l.transfer_s /= static_cast<double>(runs.size());
         }
     }
-    if (decode) {
-        r.tokens_per_s = 1.0 / r.seconds;
-        r.aggregate_tokens_per_s = static_cast<double>(batch) / r.seconds;
-        r.flops = models::decode_step_cost(in.graph, batch, w.input_tokens + (w.output_tokens + 1) / 2, in.plan.precision).flops;
-    } else {
-        r.tokens_per_s = static_cast<double>(w.input_tokens) / r.seconds;
-        r.aggregate_tokens_per_s = r.tokens_per_s;
-        r.flops = models::prefill_total_cost(in.graph, w.input_tokens, in.plan.precision).flops;
-    }
-    const double peak = in.wafer.peak_flops(in.plan.precision.dense_weight_bits) * in.plan.wafers;
-    r.utilization = peak > 0 ? r.flops / r.seconds / peak : 0;
-    r.energy_j = in.wafer.system_power_w * in.plan.wafers * r.seconds;
+    finish_wafer_phase(r, in, decode, batch);
     return r;
 }
 
@@ -1206,9 +1191,6 @@ EngineResult SystemcEngine::run(const EngineInput& in) const {
         if (!have_maps) runner.heatmaps(res);
         for (auto& sp : pr.spans) res.trace.push_back(sp);
         res.prefill = phase_result(in, {pr}, 1, false);
-        res.prefill.seconds = static_cast<double>(pr.cycles) * in.wafer.cycle_s();
-        res.prefill.tokens_per_s = static_cast<double>(w.input_tokens) / res.prefill.seconds;
-        res.prefill.aggregate_tokens_per_s = res.prefill.tokens_per_s;
         res.notes.push_back("systemc: prefill shift steps simulate one repeat on the fabric and repeat it (steady state); "
                             "chunks are simulated on their own (" + std::to_string(std::min<std::size_t>(mapping::prefill_chunks(in.plan).size(),
                             static_cast<std::size_t>(st.prefill_samples))) + " of " + std::to_string(mapping::prefill_chunks(in.plan).size()) +
