@@ -994,6 +994,8 @@ public:
             ex.add_phase(prog, "prefill.chunk" + std::to_string(c), !last, {});
             ex.run();
             m_events += static_cast<double>(m_k.events_processed());
+            m_mirrored += ex.mirrored_members();
+            m_mismatch += ex.symmetry_mismatches();
             ChunkRun cr;
             cr.run = collect(ex, m_in.wafer, 0, ex.progs().size(), 0.0);
             cr.busy.assign(S, 0.0);
