@@ -417,6 +417,3 @@ std::vector<std::uint64_t> FabricKernel::links_busy_after(Cycle t, std::size_t m
 
 }  // namespace wafersim::fabric::sc
 
-// libsystemc's own main() (unused: wafersim has its own entry point and drives sc_start directly)
-// refers to sc_main; define it so executables link.
-int sc_main(int, char**) { return 0; }
