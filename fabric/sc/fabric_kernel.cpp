@@ -397,10 +397,10 @@ Cycle FabricKernel::run() {
     };
     if (!pending()) return before;
     if (m_cfg.max_cycles > 0) {
-        // Bounded: stop at the bound and report it rather than run on (sc_stop would end the kernel
-        // for good; a bounded sc_start keeps it usable).
-        if (before < m_cfg.max_cycles)
-            sc_core::sc_start(sc_core::sc_time(static_cast<double>(m_cfg.max_cycles - before), sc_core::SC_NS));
+        // Bounded: at most max_cycles after this run's start, and time stays at the last event when the
+        // events end earlier (sc_stop would end the kernel for good; a bounded sc_start keeps it usable).
+        sc_core::sc_start(sc_core::sc_time(static_cast<double>(m_cfg.max_cycles), sc_core::SC_NS),
+                          sc_core::SC_EXIT_ON_STARVATION);
         if (pending()) m_bound_hit = true;
     } else {
         sc_core::sc_start();

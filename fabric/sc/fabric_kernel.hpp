@@ -46,7 +46,7 @@ struct KernelConfig {
     int wafers = 1;
     int region_side = 64;     // cores per region side
     Cycle quantum = 1;        // temporal decoupling window; <= smallest inter-region latency
-    Cycle max_cycles = 0;     // 0 = unbounded; otherwise run() stops there
+    Cycle max_cycles = 0;     // 0 = unbounded; otherwise each run() stops this many cycles after it starts
 };
 
 // Per-core and per-link statistics, struct-of-arrays, indexed by global core id (wafer-major,
