@@ -14,6 +14,7 @@
 #include "sim/run/noc_command.hpp"
 #include "sim/run/outputs.hpp"
 #include "sim/run/run_config.hpp"
+#include "sim/run/validate.hpp"
 
 namespace wafersim::run {
 
@@ -89,6 +90,13 @@ int cli_main(int argc, char** argv) {
     desc->add_option("what", what, "presets | wafer | gpu | mapping | workload | precision | baseline | systemc (default: all)");
     desc->add_flag("--markdown", markdown, "print docs/params.md");
 
+    ValidateOptions val;
+    auto* valc = app.add_subcommand("validate", "compare simulated results with published measurements (configs/validation/)");
+    valc->add_option("--cases", val.case_files, "case file: validation preset name or YAML path (repeatable; default: every configs/validation/*.yaml)");
+    valc->add_option("--engine", val.engine, "engine for model cases: analytic or systemc")->capture_default_str();
+    valc->add_flag("--json", val.json, "print one JSON object");
+    valc->add_option("--out", val.out, "also write validation.h5 and validation.json into this folder");
+
     NocOptions noc;
     auto* nocc = app.add_subcommand("noc", "synthetic-traffic network mode: a BookSim2-style mesh of VC routers");
     nocc->add_option("--config", noc.config, "router config: preset name (configs/noc/) or YAML path")->capture_default_str();
@@ -130,6 +138,10 @@ int cli_main(int argc, char** argv) {
         if (*nocc) {
             noc.command_line = join_args(argc, argv);
             return run_noc_command(noc);
+        }
+        if (*valc) {
+            val.command_line = join_args(argc, argv);
+            return run_validate_command(val);
         }
         if (*desc) {
             if (!describe(std::cout, what, markdown)) {
