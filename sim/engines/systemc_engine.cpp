@@ -1085,7 +1085,7 @@ public:
         const char* dirs[4] = {"east", "west", "south", "north"};
         for (int w = 0; w < m_in.plan.wafers; ++w) {
             const std::size_t base = static_cast<std::size_t>(w) * R * C;
-            Heatmap busy{"core_busy_cycles", "cycles", "cycles each core computed or relayed in the last simulated run", w, R, C, {}};
+            Heatmap busy{"core_busy_cycles", "cycles", "cycles each core computed or relayed in one simulated decode step (the first decode context; prefill chunk when only prefill runs)", w, R, C, {}};
             busy.data.resize(R * C);
             for (std::size_t i = 0; i < R * C; ++i) busy.data[i] = static_cast<float>(st.core_busy[base + i]);
             res.heatmaps.push_back(std::move(busy));
