@@ -118,6 +118,7 @@ struct StepState {
     };
     std::vector<std::vector<Sent>> sent;       // per representative line
     std::vector<std::uint32_t> busy;           // per core: busy cycles added in this step
+    std::vector<std::int32_t> bcast_src;       // Broadcast: per line, the position that holds the data
     std::vector<std::int32_t> reps;            // representative lines in classification order
 };
 
@@ -282,7 +283,7 @@ private:
         s.remaining = n;
         const auto& st = *s.step;
         s.wavelets = static_cast<std::uint32_t>(std::max(1.0, std::ceil(
-            (st.kind == StepKind::Handoff ? st.bytes / static_cast<double>(std::max<std::int64_t>(1, st.lanes)) : st.bytes_per_core) /
+            (st.kind == StepKind::Handoff ? st.bytes / static_cast<double>(handoff_senders(s)) : st.bytes_per_core) /
             m_w.link_bytes_per_cycle())));
         if (st.kind == StepKind::Compute) {
             s.compute_cycles = compute_cycles(st.macs_per_core, st.elementwise_per_core, st.weight_bits, m_w) +
@@ -301,6 +302,7 @@ private:
             if (st.algo == AllReduceAlgo::Ring || st.collective == CollectiveKind::Shift)
                 s.count.assign(static_cast<std::size_t>(n), 0);
             if (st.collective == CollectiveKind::Shift) s.arrived_from_send.assign(static_cast<std::size_t>(n), 0);
+            if (st.collective == CollectiveKind::Broadcast) s.bcast_src.assign(static_cast<std::size_t>(n), 0);
             s.lines = st.along == Along::Col ? s.reg.cols : s.reg.rows * ((s.reg.cols + s.line_len - 1) / s.line_len);
             if (m_symmetry) {
                 s.line_rep.assign(static_cast<std::size_t>(s.lines), -1);
@@ -329,6 +331,7 @@ private:
         std::vector<std::vector<std::int32_t>>().swap(s.mirrors);
         std::vector<std::vector<StepState::Sent>>().swap(s.sent);
         std::vector<std::uint32_t>().swap(s.busy);
+        std::vector<std::int32_t>().swap(s.bcast_src);
     }
 
     void start_roots(int pid, Cycle t) {
@@ -433,14 +436,18 @@ private:
         }
         if (mirror_ready(sid, i, t)) return;
         switch (st.collective) {
-            case CollectiveKind::Broadcast:
-                if (pos == 0) {
-                    send(s, sid, i, member(s, i, n - 1), kMsgCast, t, true);
+            case CollectiveKind::Broadcast: {
+                // The member holding the data multicasts it toward both ends of its line.
+                const std::int64_t src = s.bcast_src.empty() ? 0 : s.bcast_src[static_cast<std::size_t>(line)];
+                if (pos == src) {
+                    if (src > 0) send(s, sid, i, member(s, i, 0), kMsgCast, t, true);
+                    if (src < n - 1) send(s, sid, i, member(s, i, n - 1), kMsgCast, t, true);
                     coll_finish(sid, i, t + s.wavelets - 1);
                 } else if (s.arrived[static_cast<std::size_t>(i)] != kNever) {
                     coll_finish(sid, i, std::max(t, s.arrived[static_cast<std::size_t>(i)]));
                 }
                 return;
+            }
             case CollectiveKind::Shift:
                 shift_ready(sid, i, pos, n, t);
                 return;
@@ -507,6 +514,7 @@ private:
             const std::int64_t segs = s.step->along == Along::Row ? (s.reg.cols + s.line_len - 1) / s.line_len : 1;
             for (std::int32_t r : s.reps) {
                 if (segs > 1 && r % segs != line % segs) continue;
+                if (!s.bcast_src.empty() && s.bcast_src[static_cast<std::size_t>(r)] != s.bcast_src[static_cast<std::size_t>(line)]) continue;
                 const std::int64_t ri = member_of_line(s, r, pos);
                 std::int64_t rl, rp, rn;
                 line_of(s, ri, rl, rp, rn);
@@ -739,18 +747,29 @@ private:
         finish_at(sid, i, static_cast<Cycle>(std::ceil(std::max(own, waited))));
     }
 
+    // Hand-offs between stages. Side by side (or across wafers): each row's slice of the activation
+    // leaves from the east column of the source region toward the west column of the next one.
+    // Stacked vertically: the slice of row r goes straight down column (r mod cols) to row r of the
+    // next region, so the slices use different columns; the row then spreads it from there.
+    static bool vertical(const StepState& s) { return s.src.wafer == s.reg.wafer && s.src.col0 == s.reg.col0; }
+    static std::int64_t handoff_senders(const StepState& s) {
+        if (vertical(s)) return std::max<std::int64_t>(1, s.src.rows);
+        return std::max<std::int64_t>(1, std::min(s.step->lanes, s.src.rows));
+    }
+
     // A core of the source region finished its last step: lane sources send to the next stage.
     void handoff_source(int sid, std::uint64_t core, Cycle t) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
         note_start(sid, t);
         const std::int64_t r = m_k.row_of(core) - s.src.row0, c = m_k.col_of(core) - s.src.col0;
-        if (c != s.src.cols - 1) return;  // lanes leave from the east column
-        const std::int64_t lanes = std::max<std::int64_t>(1, std::min(s.step->lanes, s.src.rows));
+        const std::int64_t lanes = handoff_senders(s);
+        const bool vert = vertical(s);
         if (r >= lanes) return;
+        if (vert ? c != r % s.src.cols : c != s.src.cols - 1) return;
         for (std::int64_t br = r; br < s.reg.rows; br += lanes) {
             Message m;
             m.src = core;
-            m.dst = m_k.core_id(s.reg.wafer, s.reg.row0 + br, s.reg.col0);
+            m.dst = m_k.core_id(s.reg.wafer, s.reg.row0 + br, vert ? s.reg.col0 + std::min(c, s.reg.cols - 1) : s.reg.col0);
             m.wavelets = s.wavelets;
             m.color = kMsgHandoff;
             m.owner = m_self;
@@ -841,8 +860,15 @@ void Executor::on_head(const Message& m, std::uint64_t, std::int64_t row, std::i
             break;
         }
         case kMsgHandoff: {
-            // The row of the destination region whose west core received the data can go on.
+            // The row of the destination region that received its slice can go on; the spread that
+            // follows starts from the core that holds it.
             const std::int64_t r = i / s.reg.cols;
+            for (int d : s.dependents) {
+                StepState& ds = m_steps[static_cast<std::size_t>(d)];
+                if (ds.step->kind == StepKind::Collective && ds.step->collective == CollectiveKind::Broadcast &&
+                    ds.step->along == Along::Row && !ds.bcast_src.empty())
+                    ds.bcast_src[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(i % s.reg.cols);
+            }
             for (std::int64_t c = 0; c < s.reg.cols; ++c) {
                 const std::int64_t j = r * s.reg.cols + c;
                 s.arrived[static_cast<std::size_t>(j)] = tail;
