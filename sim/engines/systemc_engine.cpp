@@ -964,7 +964,13 @@ public:
     void configure() {
         fabric::sc::KernelConfig kc = m_st.kernel;
         kc.wafers = m_in.plan.wafers;
-        const double need = FabricKernel::estimate_bytes(m_in.wafer, kc);
+        // Fabric state, plus the executor's per-core arrays of the steps open at once (ready, finish,
+        // pending, collective scratch and statistics: ~96 B per core of a region, ~8 steps open), plus
+        // the process's fixed footprint (presets, model graph, plan, SystemC kernel).
+        std::int64_t largest = 0;
+        for (const auto& st : m_in.plan.stages) largest = std::max(largest, st.region.cores());
+        const double need = FabricKernel::estimate_bytes(m_in.wafer, kc) + 8.0 * 96.0 * static_cast<double>(largest) +
+                            64.0 * 1024 * 1024;
         const double limit = m_st.memory_limit > 0 ? m_st.memory_limit : 0.8 * available_memory_bytes();
         if (need > limit)
             throw PlanError("the SystemC fabric for " + std::to_string(kc.wafers) + " wafer(s) of " + m_in.wafer.name + " needs " +
