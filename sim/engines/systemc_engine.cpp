@@ -604,8 +604,8 @@ private:
             if (s.step->collective == CollectiveKind::Reduce) coll_finish(sid, i, send_t + s.wavelets - 1);
             return;
         }
-        // End of the chain.
-        const Cycle complete = send_t + tail_cost(s);
+        // End of the chain (a chain of one core has nothing to combine and no tail to wait for).
+        const Cycle complete = hi - lo > 1 ? send_t + tail_cost(s) : send_t;
         if (s.step->algo == AllReduceAlgo::Tree && total != hi - lo) {
             tree_leader_done(sid, i, pos, total, complete);
             return;
