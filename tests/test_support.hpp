@@ -1,6 +1,7 @@
 // Helpers shared by tests: loading presets from the source tree, running the CLI binary.
 #pragma once
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -36,6 +37,28 @@ inline std::string temp_dir(const std::string& tag) {
     if (!::mkdtemp(t.data())) return "/tmp";
     return t;
 }
+
+// Single-quotes `s` for /bin/sh.
+inline std::string quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// A scratch directory removed at the end of the test.
+struct TempDir {
+    std::string path = temp_dir("scratch");
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    // Writes `text` to `name` inside the directory; returns the file's path.
+    std::string write(const std::string& name, const std::string& text) const {
+        const std::string p = path + "/" + name;
+        std::ofstream(p) << text;
+        return p;
+    }
+};
 
 struct CliResult {
     int exit_code = -1;

@@ -27,21 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-// A scratch directory removed at the end of the test.
-struct TempDir {
-    std::string path = temp_dir("smoke");
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
 json read_json(const std::string& path) {
     const std::string text = read_file(path);
     if (text.empty()) throw std::runtime_error("cannot read " + path);

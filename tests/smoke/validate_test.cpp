@@ -19,26 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-// A scratch directory removed at the end of the test.
-struct TempDir {
-    std::string path = temp_dir("validate");
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        const std::string p = path + "/" + name;
-        std::ofstream(p) << text;
-        return p;
-    }
-};
-
 // One run case with the given extra lines; every required key present unless `drop` names it.
 std::string run_case(const std::string& name, const std::string& extra, const std::string& drop = "") {
     std::string s = "  - name: " + name + "\n";
