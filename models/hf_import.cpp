@@ -325,6 +325,15 @@ json parse_json(const std::string& text, const std::string& file) {
         std::ostringstream msg;
         msg << "malformed JSON at byte " << e.byte << ": " << e.what();
         throw InputError(file, line_of_offset(text, e.byte > 0 ? e.byte - 1 : 0), "", msg.str());
+    } catch (const json::out_of_range& e) {
+        // A number beyond double range (1e999): nlohmann reports it as out_of_range, without a byte
+        // offset; the line is that of the first occurrence of the quoted number in the text.
+        const std::string what = e.what();
+        const auto q0 = what.find('\''), q1 = what.rfind('\'');
+        std::size_t at = std::string::npos;
+        if (q0 != std::string::npos && q1 > q0) at = text.find(what.substr(q0 + 1, q1 - q0 - 1));
+        throw InputError(file, at == std::string::npos ? 0 : line_of_offset(text, at), "",
+                         "malformed JSON: " + what + "; expected a finite number");
     }
     if (!j.is_object())
         throw InputError(file, 0, "", std::string("expected a JSON object at the top level, found ") + j.type_name());
@@ -541,6 +550,8 @@ ModelSpec import_hf_config_text(const std::string& text, const std::string& file
             r.error("layer_types", "has " + std::to_string(a.size()) + " entries; expected num_hidden_layers (" +
                                        std::to_string(*layers) + ")");
         } else {
+            // num_hidden_layers absent or invalid (already reported): the entries are still checked.
+            if (sliding.size() < a.size()) sliding.resize(a.size(), false);
             for (std::size_t i = 0; i < a.size(); ++i) {
                 const std::string t = a[i].is_string() ? a[i].get<std::string>() : a[i].dump();
                 if (t == "sliding_attention") sliding[i] = true;

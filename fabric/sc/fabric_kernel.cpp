@@ -5,6 +5,7 @@
 #include <systemc>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <queue>
@@ -120,6 +121,7 @@ public:
 
     void set_quantum(Cycle q) { m_quantum = q; }
     bool empty() const { return m_queue.empty(); }
+    Cycle next_wake() const { return m_queue.empty() ? kNever : m_next; }
     void clear() {
         m_queue.clear();
         m_next = kNever;
@@ -242,7 +244,7 @@ void FabricKernel::configure(const WaferSpec& wafer, const KernelConfig& cfg) {
     m_impl->actions.clear();
     m_impl->free_actions.clear();
     m_receivers.clear();
-    m_bound_hit = false;
+    m_bound_hit = m_wall_hit = false;
     m_events = m_messages = 0;
 }
 
@@ -396,12 +398,33 @@ Cycle FabricKernel::run() {
         return false;
     };
     if (!pending()) return before;
-    if (m_cfg.max_cycles > 0) {
-        // Bounded: at most max_cycles after this run's start, and time stays at the last event when the
-        // events end earlier (sc_stop would end the kernel for good; a bounded sc_start keeps it usable).
-        sc_core::sc_start(sc_core::sc_time(static_cast<double>(m_cfg.max_cycles), sc_core::SC_NS),
-                          sc_core::SC_EXIT_ON_STARVATION);
-        if (pending()) m_bound_hit = true;
+    if (m_cfg.max_cycles > 0 || m_cfg.max_wall_s > 0) {
+        // Bounded: run in slices (time stays at the last event when the events end earlier) and stop
+        // at the cycle or wall-clock bound; sc_stop would end the kernel for good, a bounded sc_start
+        // keeps it usable.
+        const auto wall0 = std::chrono::steady_clock::now();
+        const Cycle slice = 1 << 16;
+        while (pending()) {
+            Cycle step = slice;
+            if (m_cfg.max_cycles > 0) {
+                const Cycle used = now() - before;
+                if (used >= m_cfg.max_cycles) {
+                    m_bound_hit = true;
+                    break;
+                }
+                step = std::min(step, m_cfg.max_cycles - used);
+            }
+            Cycle next = kNever;
+            for (auto& r : m_impl->regions) next = std::min(next, r->next_wake());
+            // No event inside this slice: just move time on (exit-on-starvation would not advance it).
+            const auto policy = next != kNever && next < now() + step ? sc_core::SC_EXIT_ON_STARVATION : sc_core::SC_RUN_TO_TIME;
+            sc_core::sc_start(sc_core::sc_time(static_cast<double>(step), sc_core::SC_NS), policy);
+            if (m_cfg.max_wall_s > 0 && pending() &&
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count() > m_cfg.max_wall_s) {
+                m_bound_hit = m_wall_hit = true;
+                break;
+            }
+        }
     } else {
         sc_core::sc_start();
     }

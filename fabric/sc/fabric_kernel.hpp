@@ -47,6 +47,7 @@ struct KernelConfig {
     int region_side = 64;     // cores per region side
     Cycle quantum = 1;        // temporal decoupling window; <= smallest inter-region latency
     Cycle max_cycles = 0;     // 0 = unbounded; otherwise each run() stops this many cycles after it starts
+    double max_wall_s = 0;    // 0 = unbounded; otherwise each run() stops after this much wall-clock time
 };
 
 // Per-core and per-link statistics, struct-of-arrays, indexed by global core id (wafer-major,
@@ -81,6 +82,7 @@ public:
     Cycle run();
     Cycle now() const;
     bool stopped_by_bound() const { return m_bound_hit; }
+    bool stopped_by_wall() const { return m_wall_hit; }
     std::uint64_t events_processed() const { return m_events; }
     std::uint64_t messages_sent() const { return m_messages; }
 
@@ -130,6 +132,7 @@ private:
     std::vector<Cycle> m_w2w_free;  // per wafer: the link to the next wafer
     std::vector<IReceiver*> m_receivers;
     bool m_bound_hit = false;
+    bool m_wall_hit = false;
     std::uint64_t m_events = 0, m_messages = 0;
 };
 

@@ -40,6 +40,8 @@ const ParamTable& systemc_param_table() {
                        "temporal-decoupling window; must not exceed the hop latency (checked)", "style.md §8.4"),
         param_quantity("max_cycles", UnitKind::Cycles, "0cycles", 0, 1e18,
                        "stop a phase after this many simulated cycles and report where (0 = unbounded)", "design default"),
+        param_quantity("max_wall", UnitKind::Time, "0s", 0, 1e7,
+                       "stop a simulated run after this much wall-clock time and report where (0 = unbounded)", "design default"),
         param_int("decode_samples", "2", 1, 1024,
                   "decode contexts simulated (first and last generated token, and between); averaged",
                   "design default (step time is linear in context between samples)"),
@@ -784,7 +786,8 @@ private:
             std::ostringstream os;
             const Cycle t = m_k.now();
             if (m_k.stopped_by_bound()) {
-                os << "stopped at cycle " << (t - m_t0) << " by systemc.max_cycles while " << p.phase << " " << p.lp->name
+                os << "stopped at cycle " << (t - m_t0) << " by " << (m_k.stopped_by_wall() ? "systemc.max_wall" : "systemc.max_cycles")
+                   << " while " << p.phase << " " << p.lp->name
                    << " (stage " << p.stage << ") was " << (p.started ? "running" : "waiting");
             } else {
                 os << "deadlock: no event left at cycle " << (t - m_t0) << " while " << p.phase << " " << p.lp->name
@@ -1184,6 +1187,7 @@ EngineResult SystemcEngine::run(const EngineInput& in) const {
         st.kernel.region_side = static_cast<int>(p.integer("region"));
         st.kernel.quantum = static_cast<Cycle>(p.num("quantum"));
         st.kernel.max_cycles = static_cast<Cycle>(p.num("max_cycles"));
+        st.kernel.max_wall_s = p.num("max_wall");
         st.decode_samples = static_cast<int>(p.integer("decode_samples"));
         st.memory_limit = p.num("memory_limit");
         st.symmetry = p.flag("symmetry");

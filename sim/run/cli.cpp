@@ -83,6 +83,9 @@ int cli_main(int argc, char** argv) {
     run->add_option("--out", out, "output folder (default: a fresh folder under runs/)");
     run->add_option("--seed", req.seed, "run seed")->capture_default_str();
     run->add_flag("--quiet,-q", quiet, "do not print the table");
+    std::string max_wall, max_cycles;
+    run->add_option("--max-wall", max_wall, "wall-clock bound of each simulated run, e.g. 30s (systemc.max_wall)");
+    run->add_option("--max-cycles", max_cycles, "simulated-cycle bound of each run, e.g. 1000000 (systemc.max_cycles)");
 
     std::string what;
     bool markdown = false;
@@ -128,6 +131,10 @@ int cli_main(int argc, char** argv) {
 
     try {
         if (*run) {
+            if (!max_wall.empty()) req.sets.push_back("systemc.max_wall=" + max_wall);
+            if (!max_cycles.empty())
+                req.sets.push_back("systemc.max_cycles=" + max_cycles +
+                                   (max_cycles.find_first_not_of("0123456789") == std::string::npos ? "cycles" : ""));
             if (!gpus.empty()) {
                 req.gpus.clear();
                 for (const auto& g : gpus)
