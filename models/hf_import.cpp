@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <iomanip>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -186,6 +187,10 @@ constexpr std::int64_t kMaxHeadDim = 100'000;
 constexpr std::int64_t kMaxVocab = 1'000'000'000;
 constexpr std::int64_t kMaxPosition = 10'000'000'000;
 constexpr std::int64_t kMaxExperts = 1'000'000;
+// Each size above can be plausible while their products are not: parameter counts are int64 sums of
+// products of sizes, so the whole model is bounded too (1000x the largest published models, and far
+// below int64 overflow).
+constexpr double kMaxParameters = 1e15;
 
 std::string found(const json& v) {
     std::string s = v.dump();
@@ -665,6 +670,32 @@ ModelSpec import_hf_config_text(const std::string& text, const std::string& file
     m.head_dim = *head_dim;
     m.vocab = *vocab;
     m.max_position = *max_pos;
+
+    // --- The whole model: an upper bound (in double, so it cannot overflow) of every term
+    // ModelSpec::parameters() and the operator graph sum in int64.
+    const double h = static_cast<double>(m.hidden);
+    const double q = static_cast<double>(m.heads) * static_cast<double>(m.head_dim);
+    const double kv = static_cast<double>(m.kv_heads) * static_cast<double>(m.head_dim);
+    auto ffn_bound = [&](double width) { return (3 * h + 2) * width + h; };
+    const double attention_bound = (h + 1) * (2 * q + 2 * kv) + 3 * h + 2 * static_cast<double>(m.head_dim) +
+                                   static_cast<double>(m.heads);
+    double total = 2 * static_cast<double>(m.vocab) * h + h, last_layer = 0;
+    for (const auto& l : m.layer_specs) {
+        const double e = static_cast<double>(l.experts);
+        last_layer = attention_bound + ffn_bound(static_cast<double>(l.intermediate)) + (h + 1) * e +
+                     ffn_bound(static_cast<double>(l.shared_experts) * static_cast<double>(l.shared_intermediate)) +
+                     e * ffn_bound(static_cast<double>(l.expert_intermediate));
+        total += last_layer;
+    }
+    total += static_cast<double>(m.mtp_layers) * (last_layer + 2 * h * h + 3 * h);
+    if (!(total <= kMaxParameters)) {
+        std::ostringstream os;
+        os << "the model would have about " << std::setprecision(3) << total << " parameters, beyond any model (at most "
+           << kMaxParameters << "); check hidden_size, num_hidden_layers, intermediate_size, moe_intermediate_size, "
+              "the expert counts, head_dim and vocab_size";
+        r.error("hidden_size", os.str());
+        sink.throw_if_any();
+    }
     return m;
 }
 

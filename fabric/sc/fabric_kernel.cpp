@@ -403,7 +403,7 @@ Cycle FabricKernel::run() {
         // at the cycle or wall-clock bound; sc_stop would end the kernel for good, a bounded sc_start
         // keeps it usable.
         const auto wall0 = std::chrono::steady_clock::now();
-        const Cycle slice = 1 << 16;
+        const Cycle slice = m_cfg.max_wall_s > 0 ? 4096 : (1 << 16);  // how often the wall clock is read
         while (pending()) {
             Cycle step = slice;
             if (m_cfg.max_cycles > 0) {

@@ -254,6 +254,16 @@ TEST(SystemcCrosscheck, MaxCyclesStopsTheRun) {
     EXPECT_NE(r.cli.err.find("stopped at cycle"), std::string::npos) << r.cli.err;
 }
 
+TEST(SystemcCrosscheck, CommandLineBoundsStopTheRunAndSayWhich) {
+    // --max-cycles on the command line is systemc.max_cycles; a wall bound of 0 s can only stop it.
+    const CliRun c = run_model("systemc", "decode", "--max-cycles 1000");
+    EXPECT_EQ(c.cli.exit_code, 3) << c.cli.out << c.cli.err;
+    EXPECT_NE(c.cli.err.find("by systemc.max_cycles"), std::string::npos) << c.cli.err;
+    const CliRun w = run_model("systemc", "decode", "--max-wall 1ns");
+    EXPECT_EQ(w.cli.exit_code, 3) << w.cli.out << w.cli.err;
+    EXPECT_NE(w.cli.err.find("by systemc.max_wall"), std::string::npos) << w.cli.err;
+}
+
 TEST(SystemcCrosscheck, GenerousMaxCyclesDoesNotChangeTheResult) {
     // A bound far above the run (decode is ~40k cycles per step) must not stop it or change it.
     const CliRun free = run_model("systemc", "decode", "");
