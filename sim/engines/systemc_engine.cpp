@@ -68,7 +68,6 @@ std::uint64_t make_tag(std::uint32_t step, std::uint8_t kind, std::uint32_t extr
 }
 std::uint32_t tag_step(std::uint64_t t) { return static_cast<std::uint32_t>(t & 0xFFFFFFFFu); }
 std::uint8_t tag_kind(std::uint64_t t) { return static_cast<std::uint8_t>((t >> 32) & 0xFF); }
-std::uint32_t tag_extra(std::uint64_t t) { return static_cast<std::uint32_t>(t >> 40); }
 
 struct Geom {
     int wafer = 0;
@@ -882,7 +881,6 @@ void Executor::on_head(const Message& m, std::uint64_t, std::int64_t row, std::i
         default:
             throw InternalError("systemc engine: unknown message kind");
     }
-    (void)tag_extra;
 }
 
 // ---- results ----
