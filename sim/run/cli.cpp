@@ -14,6 +14,7 @@
 #include "sim/run/noc_command.hpp"
 #include "sim/run/outputs.hpp"
 #include "sim/run/run_config.hpp"
+#include "sim/run/sweep.hpp"
 #include "sim/run/validate.hpp"
 
 namespace wafersim::run {
@@ -100,6 +101,14 @@ int cli_main(int argc, char** argv) {
     valc->add_flag("--json", val.json, "print one JSON object");
     valc->add_option("--out", val.out, "also write validation.h5 and validation.json into this folder");
 
+    SweepOptions sweep;
+    auto* swc = app.add_subcommand("sweep", "run an experiment file: a base run and axes expanded into points, one process per point");
+    swc->add_option("experiment", sweep.experiment, "experiment preset name (configs/experiments/) or YAML path")->required();
+    swc->add_option("--jobs,-j", sweep.jobs, "points run at once, each in its own process")->capture_default_str();
+    swc->add_option("--out", sweep.out, "output folder (default: a fresh folder under runs/)");
+    swc->add_flag("--resume", sweep.resume, "skip points whose DIR/points/NNNNNN.json already exists");
+    swc->add_option("--shard", sweep.shard, "I/N: run only the points whose index % N == I");
+
     NocOptions noc;
     auto* nocc = app.add_subcommand("noc", "synthetic-traffic network mode: a BookSim2-style mesh of VC routers");
     nocc->add_option("--config", noc.config, "router config: preset name (configs/noc/) or YAML path")->capture_default_str();
@@ -145,6 +154,10 @@ int cli_main(int argc, char** argv) {
         if (*nocc) {
             noc.command_line = join_args(argc, argv);
             return run_noc_command(noc);
+        }
+        if (*swc) {
+            sweep.command_line = join_args(argc, argv);
+            return run_sweep_command(sweep);
         }
         if (*valc) {
             val.command_line = join_args(argc, argv);
