@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <iomanip>
 #include <fstream>
+#include <iomanip>
 #include <limits>
 #include <map>
 #include <optional>
@@ -615,8 +615,8 @@ ModelSpec import_hf_config_text(const std::string& text, const std::string& file
                 m.warnings.push_back("quantization_config fp8: all weights counted at 8 bits (block scales and any "
                                      "16-bit embeddings are not counted)");
             } else if ((method == "gptq" || method == "awq") && q.contains("bits") && q.at("bits").is_number_integer() &&
-                       q.at("bits").get<int>() > 0 && q.at("bits").get<int>() <= 16) {
-                const double bits = q.at("bits").get<int>();
+                       q.at("bits").get<std::int64_t>() > 0 && q.at("bits").get<std::int64_t>() <= 16) {
+                const double bits = q.at("bits").get<std::int64_t>();
                 m.released.dense_weight_bits = bits;
                 m.released.expert_weight_bits = bits;
                 m.warnings.push_back("quantization_config " + method + ": weights counted at " + q.at("bits").dump() +

@@ -127,6 +127,10 @@ bool ParamTable::parse_value(const ParamDef& d, const std::string& text, double&
                         return false;
                     }
                 }
+                if (text.find_first_of("0123456789") == std::string::npos) {  // "-" or "+" alone
+                    error = "\"" + text + "\" is not an integer";
+                    return false;
+                }
                 if (text.size() > 15) { error = "\"" + text + "\" is too large"; return false; }
                 number = static_cast<double>(std::atoll(text.c_str()));
                 break;

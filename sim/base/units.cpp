@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -121,7 +122,8 @@ double parse_quantity(std::string_view raw, UnitKind kind) {
         if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
             throw std::invalid_argument("\"" + text + "\" is not a decimal number; expected " + examples(kind));
     }
-    if (!std::isfinite(v) || errno == ERANGE) throw std::invalid_argument("\"" + text + "\" is not a finite number");
+    if (!std::isfinite(v)) throw std::invalid_argument("\"" + text + "\" is not a finite number");
+    if (errno == ERANGE) throw std::invalid_argument("\"" + text + "\" is too small to represent; write 0 or a larger value");
     std::string unit = trim(std::string_view(end));
     if (kind == UnitKind::None) {
         if (!unit.empty()) throw std::invalid_argument("\"" + text + "\" has a unit \"" + unit + "\" but a plain number is expected");
@@ -137,13 +139,18 @@ double parse_quantity(std::string_view raw, UnitKind kind) {
                 throw std::invalid_argument("\"" + text + "\" is " + unit_kind_name(u.kind) + ", but " + unit_kind_name(kind) + " is expected (" + examples(kind) + ")");
             double out = v * u.scale;
             if (!std::isfinite(out)) throw std::invalid_argument("\"" + text + "\" is out of range");
+            // A subnormal result (7e-308b/s) has lost precision and cannot be written back in any unit.
+            if (out != 0 && std::fabs(out) < std::numeric_limits<double>::min())
+                throw std::invalid_argument("\"" + text + "\" is out of range (too small to represent)");
             return out;
         }
     }
     throw std::invalid_argument("\"" + text + "\": unknown unit \"" + unit + "\"; expected " + std::string(unit_kind_name(kind)) + " (" + examples(kind) + ")");
 }
 
-std::string format_quantity(double value, UnitKind kind) {
+namespace {
+
+std::string format_readable(double value, UnitKind kind) {
     char buf[64];
     auto fmt = [&](double v, const char* sym) {
         std::snprintf(buf, sizeof buf, "%.6g%s", v, sym);
@@ -193,6 +200,25 @@ std::string format_quantity(double value, UnitKind kind) {
             return fmt(value, "FLOP/s");
     }
     return fmt(value, "");
+}
+
+}  // namespace
+
+std::string format_quantity(double value, UnitKind kind) {
+    std::string s = format_readable(value, kind);
+    // At the ends of the double range six digits can round past it (1.63499e+296TiB overflows, 2.22507e-308B
+    // is subnormal): then the exact value in the base unit, which parse_quantity reads back unchanged.
+    const double a = std::fabs(value);
+    if (std::isfinite(value) && (a > 1e300 || (a != 0 && a < 1e-290))) {
+        try {
+            (void)parse_quantity(s, kind);
+        } catch (const std::invalid_argument&) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%.17g%s", value, unit_kind_symbol(kind));
+            s = buf;
+        }
+    }
+    return s;
 }
 
 }  // namespace wafersim

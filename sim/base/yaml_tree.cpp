@@ -26,9 +26,23 @@ std::string read_text_file(const std::string& path) {
 
 namespace {
 
+// Most nodes one file may expand to. Aliases share nodes, so a few hundred bytes of `&a [*b, *b, ...]`
+// can expand to billions of values; no configuration comes near this.
+constexpr std::size_t kMaxNodes = 100000;
+// Deepest nesting accepted. An alias inside its own anchor (`a: &a [*a]`) makes a cycle, endless otherwise.
+constexpr int kMaxDepth = 64;
+
 void flatten(const YAML::Node& node, const std::string& prefix, const std::string& file, FlatConfig& out,
-             DiagnosticSink& sink) {
+             DiagnosticSink& sink, std::size_t& nodes, int depth) {
     const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+    if (++nodes > kMaxNodes)
+        throw InputError(file, line, prefix,
+                         "more than " + std::to_string(kMaxNodes) +
+                             " values (aliases expanding recursively?); expected a configuration file");
+    if (depth > kMaxDepth)
+        throw InputError(file, line, prefix.substr(0, 200) + (prefix.size() > 200 ? "..." : ""),
+                         "nested more than " + std::to_string(kMaxDepth) +
+                             " levels deep (an alias inside its own anchor?); expected a configuration file");
     switch (node.Type()) {
         case YAML::NodeType::Map: {
             std::vector<std::string> seen;  // yaml-cpp keeps duplicate keys; a later one would silently win
@@ -49,7 +63,7 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
                     continue;
                 }
                 seen.push_back(k);
-                flatten(kv.second, prefix.empty() ? k : prefix + "." + k, file, out, sink);
+                flatten(kv.second, prefix.empty() ? k : prefix + "." + k, file, out, sink, nodes, depth + 1);
             }
             if (node.size() == 0 && !prefix.empty()) out.push_back({prefix, "", file, line, true});
             break;
@@ -57,7 +71,7 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
         case YAML::NodeType::Sequence: {
             std::size_t i = 0;
             for (const auto& el : node) {
-                flatten(el, prefix + "." + std::to_string(i), file, out, sink);
+                flatten(el, prefix + "." + std::to_string(i), file, out, sink, nodes, depth + 1);
                 ++i;
             }
             if (node.size() == 0) out.push_back({prefix, "", file, line, true});
@@ -90,7 +104,8 @@ FlatConfig parse_yaml_flat(const std::string& text, const std::string& file) {
     if (!root.IsMap()) throw InputError(file, 1, "", "expected a YAML mapping (key: value) at the top level");
     FlatConfig out;
     DiagnosticSink sink;
-    flatten(root, "", file, out, sink);
+    std::size_t nodes = 0;
+    flatten(root, "", file, out, sink, nodes, 0);
     sink.throw_if_any();
     return out;
 }

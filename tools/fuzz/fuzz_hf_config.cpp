@@ -38,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::int64_t total = m.parameters();
     const std::int64_t active = m.active_parameters();
     if (total < 1 || active < 1) finding("non-positive parameter count", input);
+    if (total > 1e15 || active > total) finding("accepted a model beyond the importer's 1e15-parameter bound", input);
     for (double bits : {4.25, 8.0, 16.0, 32.0})
         if (!std::isfinite(m.kv_bytes_per_token(bits)) || !std::isfinite(m.kv_bytes_at_context(m.max_position, bits)))
             finding("KV size is not finite", input);

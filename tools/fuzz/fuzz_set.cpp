@@ -25,6 +25,7 @@ void check_in_range(const wafersim::ParamTable& t, const wafersim::ParamSet& p, 
         if (!p.has(d.key)) finding("resolved " + t.name() + " lacks " + d.key, input);
         const double n = p.num(d.key);
         if (n < d.min || n > d.max) finding(t.name() + "." + d.key + " resolved outside its range", input);
+        if (!wafersim::fuzz::integer_text_matches(d, p)) finding(t.name() + "." + d.key + " accepted a non-integer", input);
     }
 }
 

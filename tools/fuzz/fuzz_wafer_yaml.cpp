@@ -52,7 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (!std::isfinite(w.cycle_s()) || w.usable_cores() < 1) finding("derived cycle time or core count is invalid", input);
     // Every declared parameter is resolved.
-    for (const auto& d : wafersim::fabric::wafer_param_table().defs())
+    for (const auto& d : wafersim::fabric::wafer_param_table().defs()) {
         if (!w.params.has(d.key)) finding("resolved wafer lacks " + d.key, input);
+        if (!wafersim::fuzz::integer_text_matches(d, w.params)) finding(d.key + " accepted a non-integer", input);
+    }
     return 0;
 }

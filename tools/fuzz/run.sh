@@ -19,7 +19,7 @@ seed() {  # seed TARGET FILES...: copy existing files into the target's corpus
 shopt -s nullglob
 seed fuzz_units tools/fuzz/corpus/units/*
 seed fuzz_wafer_yaml configs/wafers/*.yaml configs/gpus/*.yaml tests/config/cases/*.yaml
-seed fuzz_hf_config configs/models/*.json tests/config/cases/*.json
+seed fuzz_hf_config configs/models/*.json tests/config/cases/*.json tools/fuzz/corpus/hf/*
 seed fuzz_set tools/fuzz/corpus/set/*
 # The manifest's --set cases are seeds too (one file each).
 mkdir -p "$OUT/corpus/fuzz_set"
