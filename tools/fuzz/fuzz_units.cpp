@@ -3,6 +3,7 @@
 // every value it returns, format_quantity(value, kind) parses back (no exception) to nearly the same value.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -26,7 +27,9 @@ void check_round_trip(double value, UnitKind kind, const std::string& input) {
     try {
         back = wafersim::parse_quantity(text, kind);
     } catch (const std::invalid_argument& e) {
-        finding(std::string("format_quantity(") + std::to_string(value) + ", " + wafersim::unit_kind_name(kind) +
+        char v[32];
+        std::snprintf(v, sizeof v, "%.17g", value);
+        finding(std::string("format_quantity(") + v + ", " + wafersim::unit_kind_name(kind) +
                     ") = \"" + text + "\" does not parse back: " + e.what(),
                 input);
     }
@@ -35,7 +38,7 @@ void check_round_trip(double value, UnitKind kind, const std::string& input) {
     if (std::fabs(value) >= std::numeric_limits<double>::min() &&
         !(std::fabs(back - value) <= 1e-5 * std::fabs(value)))
         finding(std::string("format_quantity round trip drifts: ") + wafersim::unit_kind_name(kind) + " \"" + text +
-                    "\" parses to " + std::to_string(back),
+                    "\" parses to a value off by more than 1e-5 relative",
                 input);
 }
 
