@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything wafersim needs from Debian 12 packages (compiler, CMake, pkg-config, libraries,
 # Python for reports). Run as root, or as a user with sudo. Safe to run again.
+# Usage: tools/setup.sh [--fuzz]   (--fuzz also installs clang and libFuzzer for tools/fuzz/, as CI does)
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -17,6 +18,11 @@ PACKAGES=(
   python3 python3-matplotlib python3-h5py  # reports
   time                    # benchmarks (/usr/bin/time)
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  PACKAGES+=(clang libclang-rt-14-dev)  # libFuzzer + ASan/UBSan runtimes for tools/fuzz/
+elif [ -n "${1:-}" ]; then
+  echo "tools/setup.sh: unknown option '$1' (expected --fuzz or nothing)" >&2; exit 2
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,6 +4,7 @@
 # growing corpus lives in build-fuzz/corpus/<target>/, crash/timeout/OOM reproducers in
 # build-fuzz/artifacts/. Exits non-zero when any fuzzer reports a finding.
 # Usage: tools/fuzz/run.sh [SECONDS]          Reproduce: build-fuzz/<target> build-fuzz/artifacts/<file>
+# FUZZ_SEED=N fixes libFuzzer's random seed (CI uses a fixed seed so a run is repeatable; default: random).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${1:-30}
@@ -38,7 +39,9 @@ for t in fuzz_units fuzz_wafer_yaml fuzz_hf_config fuzz_set; do
   [ "$t" = fuzz_units ] && dict=(-dict=tools/fuzz/units.dict)
   echo "== $t: ${SECONDS_EACH}s"
   rm -f "$OUT/artifacts/$t-"*  # reproducers of an earlier run
-  if ! "$OUT/$t" "$OUT/corpus/$t" "${dict[@]}" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 \
+  seedarg=()
+  [ -n "${FUZZ_SEED:-}" ] && seedarg=(-seed="$FUZZ_SEED")
+  if ! "$OUT/$t" "$OUT/corpus/$t" "${dict[@]}" "${seedarg[@]}" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$OUT/artifacts/$t-" -print_final_stats=1 >"$OUT/$t.log" 2>&1; then
     failed+=("$t")
     echo "!! $t: finding; log $OUT/$t.log, reproducer(s):"
