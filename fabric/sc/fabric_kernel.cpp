@@ -24,6 +24,8 @@ struct FabricKernel::Event {
 
 namespace {
 
+constexpr std::uint64_t kNoLink = ~std::uint64_t(0);
+
 // Per-region calendar queue: buckets for the next kWindow cycles (events in a bucket keep their
 // insertion order, which is deterministic), a bitmap to find the next non-empty bucket, and a heap for
 // events further ahead.
@@ -162,6 +164,10 @@ private:
 struct MsgState {
     Message m;
     std::uint16_t dst_row = 0, dst_col = 0, dst_wafer = 0;
+    // The link the message last crossed (kNoLink at the source and after a wafer crossing) and the end
+    // of its reservation there (exclusive: the last wavelet left that router at end - 1).
+    std::uint64_t prev_link = kNoLink;
+    Cycle prev_end = 0;
 };
 
 struct Action {
@@ -189,8 +195,9 @@ double FabricKernel::estimate_bytes(const WaferSpec& wafer, const KernelConfig& 
     const double cores = static_cast<double>(wafer.mesh_rows * wafer.mesh_cols) * cfg.wafers;
     const double side = std::max(1, cfg.region_side);
     const double regions = std::ceil(wafer.mesh_rows / side) * std::ceil(wafer.mesh_cols / side) * cfg.wafers;
-    // links: free time (8) + wavelets (4) + peak queue (2), 4 per core; core busy (8); region ~2 KiB.
-    return cores * (4.0 * (8 + 4 + 2) + 8) + regions * 2048.0;
+    // links: free time (8) + color (2) + wavelets (4) + peak queue (2), 4 per core; core busy (8);
+    // region ~2 KiB.
+    return cores * (4.0 * (8 + 2 + 4 + 2) + 8) + regions * 2048.0;
 }
 
 void FabricKernel::configure(const WaferSpec& wafer, const KernelConfig& cfg) {
@@ -235,6 +242,7 @@ void FabricKernel::configure(const WaferSpec& wafer, const KernelConfig& cfg) {
     }
     const std::size_t cores = static_cast<std::size_t>(m_cores_per_wafer) * static_cast<std::size_t>(m_wafers);
     m_link_free.assign(cores * 4, 0);
+    m_link_color.assign(cores * 4, 0);
     m_w2w_free.assign(static_cast<std::size_t>(m_wafers), 0);
     m_stats.core_busy.assign(cores, 0);
     m_stats.link_wavelets.assign(cores * 4, 0);
@@ -277,6 +285,8 @@ void FabricKernel::send(const Message& m, Cycle t) {
     st.dst_row = static_cast<std::uint16_t>(row_of(m.dst));
     st.dst_col = static_cast<std::uint16_t>(col_of(m.dst));
     st.dst_wafer = static_cast<std::uint16_t>(wafer_of(m.dst));
+    st.prev_link = kNoLink;
+    st.prev_end = 0;
     ++m_messages;
     Event e;
     e.time = std::max(t, now());
@@ -328,19 +338,23 @@ void FabricKernel::route(const Event& e) {
     const std::uint64_t node = core_id(w, r, c);
     const std::uint32_t wavelets = st.m.wavelets;
     const Cycle tail_delay = wavelets > 0 ? wavelets - 1 : 0;
+    const WaferSpec& ws = *m_wafer;
+    const Cycle hop = static_cast<Cycle>(ws.hop_latency_cycles);
+    // The last wavelet reaches this router no earlier than `wavelets - 1` cycles after the head, nor
+    // before it left the previous router (end - 1) plus the hop (a stretched message, see below).
+    const Cycle tail = std::max(t + tail_delay, st.prev_link == kNoLink ? Cycle(0) : st.prev_end - 1 + hop);
     if (node == st.m.dst) {
         const Message m = st.m;  // the slot is reused by sends from the callback
         m_impl->free_slots.push_back(e.slot);
-        m_receivers[m.owner]->on_head(m, node, r, c, t, t + tail_delay);
+        m_receivers[m.owner]->on_head(m, node, r, c, t, tail);
         return;
     }
     if (st.m.multicast && node != st.m.src) {
         const Message m = st.m;
-        m_receivers[m.owner]->on_head(m, node, r, c, t, t + tail_delay);
+        m_receivers[m.owner]->on_head(m, node, r, c, t, tail);
     }
     MsgState& ms = m_impl->msgs[e.slot];  // the pool may have grown during the callback
     std::int64_t tr = ms.dst_row, tc = ms.dst_col;
-    const WaferSpec& ws = *m_wafer;
     if (w != ms.dst_wafer) {
         // Head for the east border of this wafer, then cross to the next wafer.
         tr = r;
@@ -351,6 +365,8 @@ void FabricKernel::route(const Event& e) {
             Cycle& free = m_w2w_free[static_cast<std::size_t>(w)];
             const Cycle start = std::max(t, free);
             free = start + dur;
+            // The wafer link stores the message and injects it whole on the next wafer (a fresh start).
+            ms.prev_link = kNoLink;
             Event n;
             n.time = start + dur + static_cast<Cycle>(std::ceil(ws.wafer_link_latency_s * ws.clock_hz));
             n.kind = 0;
@@ -371,16 +387,48 @@ void FabricKernel::route(const Event& e) {
     const std::uint64_t link = node * 4 + d;
     const Cycle ready = t + turn;
     Cycle& lf = m_link_free[link];
-    const Cycle start = std::max(ready, lf);
-    if (start > ready) {
-        const Cycle waited = std::min<Cycle>(start - ready, wavelets);
+    std::uint16_t& lc = m_link_color[link];
+    const std::uint16_t color = ms.m.color;
+    // Output arbitration per color. The link is a sequence of reservations; `lf` is when the last one
+    // ends and `lc` its color. Idle link: the head leaves when ready. Same color (one input queue per
+    // color, FIFO): the head waits for the previous message's tail. Another color: round-robin
+    // interleaving lets the head out on the next cycle, but the link's bandwidth is shared, so the
+    // message's last wavelet leaves no earlier than if it had queued behind (lf + wavelets).
+    Cycle start, end;
+    if (lf <= ready) {
+        start = ready;
+        end = ready + wavelets;
+    } else if (color == lc) {
+        start = lf;
+        end = lf + wavelets;
+    } else {
+        start = ready + 1;
+        end = lf + wavelets;
+    }
+    // Cut-through: a wavelet leaves only after it arrived (a message stretched upstream stays stretched).
+    if (ms.prev_link != kNoLink) end = std::max(end, ms.prev_end + hop);
+    if (end > ready + wavelets) {
+        const Cycle waited = std::min<Cycle>(end - ready - wavelets, wavelets);
         std::uint16_t& pk = m_stats.link_peak_queue[link];
         pk = static_cast<std::uint16_t>(std::min<Cycle>(65535, std::max<Cycle>(pk, waited)));
     }
-    lf = start + wavelets;
+    // Back-pressure: this color's input queue here holds queue_depth wavelets, so while the message
+    // waits, the upstream link can run at most that far ahead of this one: its reservation (when it is
+    // still this color's) lasts until the last wavelet fits into the queue.
+    if (ms.prev_link != kNoLink && m_link_color[ms.prev_link] == color) {
+        const Cycle q = static_cast<Cycle>(std::max<std::int64_t>(1, ws.queue_depth_wavelets));
+        if (end > q + hop) {
+            Cycle& up = m_link_free[ms.prev_link];
+            up = std::max(up, end - q - hop + 1);
+        }
+    }
+    lf = std::max(lf, end);
+    lc = color;
+    ms.prev_link = link;
+    ms.prev_end = end;
     m_stats.link_wavelets[link] += wavelets;
     Event n;
-    n.time = start + static_cast<Cycle>(ws.hop_latency_cycles);
+    n.time = start + hop;
     n.kind = 0;
     n.slot = e.slot;
     n.wafer = static_cast<std::uint16_t>(w);

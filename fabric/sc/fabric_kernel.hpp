@@ -129,6 +129,7 @@ private:
     FabricStats m_stats;
     int m_shift = -1;  // log2(region side) when it is a power of two
     std::vector<Cycle> m_link_free;
+    std::vector<std::uint16_t> m_link_color;  // color of each link's last reservation
     std::vector<Cycle> m_w2w_free;  // per wafer: the link to the next wafer
     std::vector<IReceiver*> m_receivers;
     bool m_bound_hit = false;

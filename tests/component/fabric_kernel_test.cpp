@@ -104,8 +104,9 @@ private:
 };
 
 Message msg(FabricKernel& k, std::uint32_t owner, std::int64_t r0, std::int64_t c0, std::int64_t r1, std::int64_t c1,
-            std::uint32_t wavelets, std::uint64_t tag, int w0 = 0, int w1 = 0) {
+            std::uint32_t wavelets, std::uint64_t tag, int w0 = 0, int w1 = 0, std::uint16_t color = 0) {
     Message m;
+    m.color = color;
     m.src = k.core_id(w0, r0, c0);
     m.dst = k.core_id(w1, r1, c1);
     m.wavelets = wavelets;
@@ -253,6 +254,53 @@ TEST(FabricKernel, SharedLinkDelaysSecondMessageByItsLength) {
     }
 }
 
+TEST(FabricKernel, OtherColorInterleavesHeadButSharesBandwidth) {
+    // A (color 1, 40 wavelets) holds link (0,1)->East from t0 + hop; B joins that link 5 cycles later.
+    // Same color: B's head waits for A's tail (FIFO queue of one color). Other color: round-robin lets
+    // B's head out the next cycle, but its last wavelet still leaves only after A's 40 and its own 40.
+    for (std::uint16_t color_b : {std::uint16_t(1), std::uint16_t(2)}) {
+        FabricKernel& k = kernel();
+        Recorder rec(k);
+        const Cycle t0 = k.now() + 10, m = 40;
+        k.send(msg(k, rec.id, 0, 0, 0, 2, m, 1, 0, 0, 1), t0);
+        k.send(msg(k, rec.id, 0, 1, 0, 3, m, 2, 0, 0, color_b), t0 + kHop + 5);
+        k.run();
+        const Head* a = rec.find(1);
+        const Head* b = rec.find(2);
+        ASSERT_TRUE(a && b);
+        EXPECT_EQ(a->head, t0 + 2 * kHop);
+        EXPECT_EQ(a->tail, t0 + 2 * kHop + m - 1);
+        const Cycle b_start = color_b == 1 ? t0 + kHop + m : t0 + kHop + 5 + 1;
+        EXPECT_EQ(b->head, b_start + 2 * kHop) << "color " << color_b;
+        // Either way B's tail leaves (0,1) at t0 + hop + 2m - 1 and arrives two hops later.
+        EXPECT_EQ(b->tail, t0 + kHop + 2 * m - 1 + 2 * kHop) << "color " << color_b;
+    }
+}
+
+TEST(FabricKernel, StalledMessageBackPressuresItsColorUpstream) {
+    // X (color 1) holds link (0,2)->East for 40 cycles from t0. A (color 1, 40 wavelets, from (0,0))
+    // reaches (0,2) at t0 + 2 hops and waits for X's tail at t0 + 40; the input queue of color 1 at
+    // (0,2) holds queue_depth (4) wavelets, so A keeps link (0,1)->East until its last wavelet fits:
+    // A leaves (0,2) during [t0 + 40, t0 + 80), so (0,1)->East is A's until t0 + 80 - 4 - hop + 1.
+    // C (color 1, from (0,1)) must wait for that; D (color 2) is not held back.
+    FabricKernel& k = kernel();
+    Recorder rec(k);
+    const Cycle t0 = k.now() + 10, m = 40, q = 4;
+    k.send(msg(k, rec.id, 0, 2, 0, 4, m, 9, 0, 0, 1), t0);
+    k.send(msg(k, rec.id, 0, 0, 0, 3, m, 1, 0, 0, 1), t0);
+    k.send(msg(k, rec.id, 0, 1, 0, 2, 1, 3, 0, 0, 1), t0 + 10);
+    k.send(msg(k, rec.id, 0, 1, 0, 2, 1, 4, 0, 0, 2), t0 + 10);
+    k.run();
+    const Head* a = rec.find(1);
+    const Head* c = rec.find(3);
+    const Head* d = rec.find(4);
+    ASSERT_TRUE(a && c && d);
+    EXPECT_EQ(a->head, t0 + m + kHop) << "A leaves (0,2) when X's tail has";
+    EXPECT_EQ(a->tail, t0 + 2 * m - 1 + kHop);
+    EXPECT_EQ(c->head, t0 + 2 * m - q - kHop + 1 + kHop) << "C waits for A's back-pressured reservation";
+    EXPECT_EQ(d->head, t0 + 10 + 1 + kHop) << "another color interleaves";
+}
+
 TEST(FabricKernel, DisjointPathsKeepZeroLoadTimes) {
     FabricKernel& k = kernel();
     Recorder rec(k);
@@ -358,6 +406,89 @@ TEST(FabricKernel, BoundNotReachedLeavesTimeAtLastEvent) {
     k2.run();
     EXPECT_FALSE(k2.stopped_by_bound()) << "second bounded run stopped at once (time was left at " << t1 << ")";
     EXPECT_EQ(rec2.actions.size(), 1u);
+}
+
+// ---- one small collective on a 4x4 mesh ----
+
+// A chain reduce along row 0 of a 4x4 mesh: core 0 sends its m-wavelet vector east; each core adds
+// what arrives to its own and forwards it one cycle after each wavelet arrives (pipelined, as the
+// Cerebras chain does); the reduction is complete when the tail reaches core 3.
+class ChainReduce : public IReceiver {
+public:
+    ChainReduce(FabricKernel& k, std::uint32_t m, std::uint16_t color) : m_k(k), m_m(m), m_color(color) {
+        id = k.add_receiver(this);
+    }
+    void start(Cycle t) { m_k.send(link_msg(0), t); }
+    void on_head(const Message&, std::uint64_t, std::int64_t, std::int64_t col, Cycle head, Cycle tail) override {
+        if (col < 3) m_k.send(link_msg(col), head + 1);
+        else done = tail;
+    }
+    void on_action(std::uint64_t, std::uint64_t, Cycle) override {}
+    std::uint32_t id = 0;
+    Cycle done = kNever;
+
+private:
+    Message link_msg(std::int64_t col) const {
+        Message m;
+        m.src = m_k.core_id(0, 0, col);
+        m.dst = m_k.core_id(0, 0, col + 1);
+        m.wavelets = m_m;
+        m.color = m_color;
+        m.owner = id;
+        return m;
+    }
+    FabricKernel& m_k;
+    std::uint32_t m_m;
+    std::uint16_t m_color;
+};
+
+FabricKernel& kernel4x4() {
+    static const WaferSpec w = [] {
+        std::string y = kWaferYaml;
+        for (const char* key : {"  cols: 8", "  rows: 8", "  cols: 8", "  rows: 8"}) {
+            const auto at = y.find(key);
+            y.replace(at, std::string(key).size(), std::string(key).replace(std::string(key).size() - 1, 1, "4"));
+        }
+        return load_wafer(parse_yaml_flat(y, "test4x4.yaml"), "test4x4.yaml");
+    }();
+    KernelConfig cfg;
+    cfg.region_side = 4;
+    FabricKernel& k = FabricKernel::instance();
+    k.configure(w, cfg);
+    return k;
+}
+
+TEST(FabricKernel, ChainReduceOnFourByFourMeshExactCycles) {
+    FabricKernel& k = kernel4x4();
+    ASSERT_EQ(k.cols(), 4);
+    ASSERT_EQ(k.rows(), 4);
+    const std::uint32_t m = 16;
+    ChainReduce a(k, m, 1);
+    const Cycle t0 = k.now() + 10;
+    a.start(t0);
+    k.run();
+    // Three hops, one cycle of add-and-forward at cores 1 and 2, then m - 1 cycles of serialisation.
+    EXPECT_EQ(a.done, t0 + 3 * kHop + 2 + (m - 1));
+    EXPECT_EQ(k.stats().link_wavelets[k.core_id(0, 0, 2) * 4 + East], m);
+}
+
+TEST(FabricKernel, TwoCollectivesSharingLinksFinishLaterThanOne) {
+    // The same chain reduce twice at once on the same row (two collectives sharing every link): the
+    // second finishes exactly m cycles after the first, whether both use one color (FIFO) or two
+    // (interleaved heads, shared bandwidth); the first is not delayed.
+    for (std::uint16_t color_b : {std::uint16_t(1), std::uint16_t(2)}) {
+        FabricKernel& k = kernel4x4();
+        const std::uint32_t m = 16;
+        ChainReduce a(k, m, 1), b(k, m, color_b);
+        const Cycle t0 = k.now() + 10;
+        a.start(t0);
+        b.start(t0);
+        k.run();
+        const Cycle alone = t0 + 3 * kHop + 2 + (m - 1);
+        EXPECT_EQ(a.done, alone) << "color " << color_b;
+        EXPECT_EQ(b.done, alone + m) << "color " << color_b;
+        EXPECT_EQ(k.stats().link_wavelets[k.core_id(0, 0, 1) * 4 + East], 2 * m);
+    }
 }
 
 // ---- quantum ----
