@@ -71,6 +71,7 @@ int cli_main(int argc, char** argv) {
     app.set_version_flag("--version", WAFERSIM_VERSION);
 
     RunRequest req;
+    req.engine = "systemc";  // the default of `wafersim run` (sweeps, validate and sensitivity default to analytic)
     std::vector<std::string> gpus;
     std::string out;
     bool quiet = false;

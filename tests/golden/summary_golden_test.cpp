@@ -5,8 +5,8 @@
 //
 // The goldens are regenerated, after a change that is meant to move the results (say why in the commit
 // message), from the repository root with the current binary:
-//   d=$(mktemp -d) && build/bin/wafersim run --out $d -q && cp $d/summary.json tests/golden/default_summary.json
-//   d=$(mktemp -d) && build/bin/wafersim run --wafer wse2 --model llama-3-8b --gpu a100 --set mapping.grid=420x420 --out $d -q && cp $d/summary.json tests/golden/wse2_llama3_8b_p420.json
+//   d=$(mktemp -d) && build/bin/wafersim run --engine analytic --out $d -q && cp $d/summary.json tests/golden/default_summary.json
+//   d=$(mktemp -d) && build/bin/wafersim run --engine analytic --wafer wse2 --model llama-3-8b --gpu a100 --set mapping.grid=420x420 --out $d -q && cp $d/summary.json tests/golden/wse2_llama3_8b_p420.json
 // There is no automatic update.
 #include <gtest/gtest.h>
 
@@ -191,8 +191,8 @@ struct Golden {
 };
 
 const Golden kGoldens[] = {
-    {"tests/golden/default_summary.json", ""},
-    {"tests/golden/wse2_llama3_8b_p420.json", "--wafer wse2 --model llama-3-8b --gpu a100 --set mapping.grid=420x420"},
+    {"tests/golden/default_summary.json", "--engine analytic"},
+    {"tests/golden/wse2_llama3_8b_p420.json", "--engine analytic --wafer wse2 --model llama-3-8b --gpu a100 --set mapping.grid=420x420"},
 };
 
 void expect_matches_golden(const Golden& golden) {

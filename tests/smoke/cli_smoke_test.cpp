@@ -34,8 +34,11 @@ json read_json(const std::string& path) {
 }
 
 // Runs `wafersim run ARGS --out DIR/out -q` from the source tree; summary.json is DIR/out/summary.json.
+// The analytic engine unless ARGS name one (the default of `wafersim run` is SystemC; these tests check
+// the command, mapping and outputs, and the crosscheck tests compare the engines).
 CliResult run_into(const TempDir& dir, const std::string& args) {
-    return run_cli("run " + args + " --out " + quote(dir.path + "/out") + " -q");
+    const std::string engine = args.find("--engine") == std::string::npos ? " --engine analytic" : "";
+    return run_cli("run " + args + engine + " --out " + quote(dir.path + "/out") + " -q");
 }
 
 // ---- (a) every zoo model on WSE-3 and WSE-2 ---------------------------------------------------------
