@@ -247,7 +247,11 @@ def prefill_ttft(P, w, algo, inp=4096, chunk=512, stage_layers=(19, 13), pipelin
         last = ci == len(chunks) - 1
         busy = []
         for s, nl in enumerate(stage_layers):
-            b = nl * prefill_layer(P, N, prior, w, algo, parts=parts)
+            lp = {} if parts is not None else None
+            b = nl * prefill_layer(P, N, prior, w, algo, parts=lp)
+            if parts is not None:
+                for k, v in lp.items():
+                    parts[k] = parts.get(k, 0) + nl * v
             if s == 0:
                 b += collective('bcast', algo, P, 2 * ceil(N, P) * ceil(H, P), w)
             if s == S - 1 and last:
@@ -272,4 +276,4 @@ if __name__ == '__main__':
         parts = {}
         ttft = prefill_ttft(480, W(), algo, parts=parts)
         print(algo, f'prefill P480: TTFT {ttft*1e3:.2f} ms, {4096/ttft:.0f} tok/s;',
-              ' '.join(f'{k} {v/1.1e9*1e3:.1f}ms' for k, v in parts.items()), '(summed over chunks and layers)')
+              ' '.join(f'{k} {v/1.1e9*1e3:.1f}ms' for k, v in parts.items()), '(layer busy time summed over layers, stages and chunks)')
