@@ -51,6 +51,7 @@ try:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.patches
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 except ImportError as e:  # pragma: no cover - depends on the machine
@@ -426,7 +427,36 @@ def wafer_groups(h5, parent, prefix="wafer"):
     return sorted(names, key=lambda n: int(n[len(prefix):]))
 
 
-def heatmap_figure(rep, name, title, maps, label, caption, cmap="viridis"):
+def read_stages(h5):
+    """Stage rectangles from /mapping/stages: list of (wafer, row0, col0, rows, cols, label), or []."""
+    if "/mapping/stages" not in h5:
+        return []
+    g = h5["/mapping/stages"]
+    keys = ("wafer", "row0", "col0", "rows", "cols")
+    if not all(k in g for k in keys):
+        return []
+    cols = {k: g[k][:] for k in keys}
+    first = g["first_layer"][:] if "first_layer" in g else None
+    end = g["end_layer"][:] if "end_layer" in g else None
+    out = []
+    for i in range(len(cols["wafer"])):
+        label = "s%d" % i
+        if first is not None and end is not None:
+            label += ": layers %d-%d" % (first[i], end[i] - 1) if end[i] > first[i] else ": no decoder layer"
+        out.append(tuple(int(cols[k][i]) for k in keys) + (label,))
+    return out
+
+
+def draw_stages(ax, stages, wafer, box):
+    r0b, r1b, c0b, c1b = box
+    for w, r0, c0, rows, cols, label in stages:
+        if w != wafer or r0 >= r1b or c0 >= c1b or r0 + rows <= r0b or c0 + cols <= c0b:
+            continue
+        ax.add_patch(matplotlib.patches.Rectangle((c0 - 0.5, r0 - 0.5), cols, rows, fill=False, lw=0.6, ec="white"))
+        ax.text(c0 + 0.02 * cols, r0 + 0.04 * rows, label, color="white", fontsize=5, va="top", ha="left")
+
+
+def heatmap_figure(rep, name, title, maps, label, caption, cmap="viridis", stages=(), wafers=()):
     """maps: list of (panel title, 2-D array). One panel each, cropped to the common nonzero box, one colour
     scale from 0 to the largest value of any panel."""
     box = crop_box([a for _, a in maps])
@@ -443,6 +473,8 @@ def heatmap_figure(rep, name, title, maps, label, caption, cmap="viridis"):
     for i, (ptitle, a) in enumerate(maps):
         ax = axes[i // ncols][i % ncols]
         im, k = draw_map(ax, a, box, cmap=cmap, vmin=0, vmax=vmax)
+        if stages and i < len(wafers):
+            draw_stages(ax, stages, wafers[i], box)
         ax.set_title(ptitle)
     for j in range(n, nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
@@ -452,6 +484,8 @@ def heatmap_figure(rep, name, title, maps, label, caption, cmap="viridis"):
                      % (box[0], box[1] - 1, box[2], box[3] - 1, shape[0], shape[1]))
     if k > 1:
         cap += " Each pixel is the maximum over a block of %dx%d cores." % (k, k)
+    if stages and wafers:
+        cap += " White boxes: the pipeline stages of the plan (/mapping/stages) with their decoder layers."
     rep.figure(fig, name, cap)
 
 
@@ -477,6 +511,7 @@ def decode_run_cycles(trace_path, clock_hz):
 
 
 def fig_heatmaps(rep, h5, summary, setting, folder):
+    stages = read_stages(h5)
     waf = summary.get("wafer", {})
     sram_core = waf.get("sram_per_core_bytes")
     clock = waf.get("clock_hz")
@@ -489,12 +524,14 @@ def fig_heatmaps(rep, h5, summary, setting, folder):
     # SRAM (the plan's figure; present for every engine)
     sram_groups = wafer_groups(h5, "/mapping/sram_bytes")
     if sram_groups:
-        maps = [(g, h5["/mapping/sram_bytes/" + g][:].astype(np.float64) / 1024.0) for g in limited(sram_groups, "SRAM map")]
+        sram_groups = limited(sram_groups, "SRAM map")
+        maps = [(g, h5["/mapping/sram_bytes/" + g][:].astype(np.float64) / 1024.0) for g in sram_groups]
         heatmap_figure(rep, "sram_map", "SRAM per core", maps, "SRAM in use per core (KiB)",
                        "SRAM in use per core from the plan (/mapping/sram_bytes): each stage's busiest-core figure "
                        "(weights + KV at the longest context + activations + runtime reserve) on every core of the "
                        "stage, 0 outside stages; not measured by a simulation. A core has %s KiB. Run: %s."
-                       % (fmt((sram_core or float("nan")) / 1024.0), setting), cmap="magma")
+                       % (fmt((sram_core or float("nan")) / 1024.0), setting), cmap="magma",
+                       stages=stages, wafers=[int(g[5:]) for g in sram_groups])
     else:
         rep.note("SRAM map: results.h5 has no /mapping/sram_bytes; no figure.")
 
@@ -515,12 +552,13 @@ def fig_heatmaps(rep, h5, summary, setting, folder):
                            "Per-core utilization of the simulated decode step: core_busy_cycles (cycles each core "
                            "computed or relayed, /systemc) divided by the %s cycles the step took (extent of the "
                            "spans of %s in trace.json x clock). Stages run one after another in a decode step, so "
-                           "a core of one stage idles while the others work. Run: %s." % (fmt(cycles), why, setting))
+                           "a core of one stage idles while the others work. Run: %s." % (fmt(cycles), why, setting),
+                           stages=stages, wafers=[int(g[5:]) for g, _ in busy])
         else:
             heatmap_figure(rep, "core_busy_cycles", "Per-core busy cycles", busy, "busy cycles",
                            "Cycles each core computed or relayed in the simulated run (/systemc core_busy_cycles). "
                            "Shown as cycles, not utilization, because the length of that run is not recorded (%s). "
-                           "Run: %s." % (why, setting))
+                           "Run: %s." % (why, setting), stages=stages, wafers=[int(g[5:]) for g, _ in busy])
     dirs = ("east", "west", "south", "north")
     for g in sc_groups:
         grp = h5["/systemc/" + g]
@@ -535,11 +573,13 @@ def fig_heatmaps(rep, h5, summary, setting, folder):
                            "wavelets / cycle (1 = busy every cycle)",
                            "Per-link utilization of %s in the simulated decode step: wavelets sent on each router's "
                            "output link in that direction (/systemc link_wavelets_*) divided by the %s cycles of the "
-                           "step; a link carries at most one wavelet per cycle. Run: %s." % (g, fmt(cycles), setting))
+                           "step; a link carries at most one wavelet per cycle. Run: %s." % (g, fmt(cycles), setting),
+                           stages=stages, wafers=[int(g[5:])] * len(maps))
         else:
             heatmap_figure(rep, "link_wavelets_" + g, "Wavelets per link", maps, "wavelets",
                            "Wavelets sent on each router's output link of %s (/systemc link_wavelets_*), as counts "
-                           "because the length of the simulated run is not recorded (%s). Run: %s." % (g, why, setting))
+                           "because the length of the simulated run is not recorded (%s). Run: %s." % (g, why, setting),
+                           stages=stages, wafers=[int(g[5:])] * len(maps))
 
 
 def render_run(rep, folder, args):
