@@ -163,6 +163,19 @@ TEST(ReportSmoke, SweepFolderWithCurvesAndPareto) {
     EXPECT_FALSE(fs::exists(t.path + "/bad/r.html"));
 }
 
+TEST(ReportSmoke, SweepWithAFailedPointListsIt) {
+    TempDir t;
+    const std::string exp = t.write("exp.yaml",
+        "base: {wafer: wse3, phase: decode, engine: analytic, gpu: none, set: {mapping.max_wafers: 1}}\n"
+        "axes:\n  model: [llama-3.1-8b, llama-3.1-405b]\n"), sweep = t.path + "/sweep";
+    ASSERT_EQ(run_cli("sweep " + quote(exp) + " --out " + quote(sweep)).exit_code, 0);
+    check_report(sweep, t.path + "/rep", {"sweep_0_model", "pareto"});
+    const std::string md = read_file(t.path + "/rep/report.md");
+    EXPECT_NE(md.find("1 point(s) failed and are not drawn"), std::string::npos) << md;
+    EXPECT_NE(md.find("| 1 | llama-3.1-405b | impossible plan: llama-3.1-405b needs"), std::string::npos) << md;
+    EXPECT_NE(md.find("The axis values are not numbers"), std::string::npos) << md;
+}
+
 TEST(ReportSmoke, ValidateFolder) {
     TempDir t;
     const std::string val = t.path + "/val";

@@ -293,13 +293,14 @@ def fig_throughput(rep, summary, setting):
         for b in summary.get("baselines", []):
             label = "%s x%s" % (b.get("device", "?"), b.get("count", "?"))
             v = b.get(bkey)
+            labels.append(label)
+            colors.append("tab:gray")
             if not b.get("fits", False) or v is None:
                 missing.append("%s (%s)" % (label, "does not fit: " + b.get("error", "") if not b.get("fits", False)
                                             else "not run"))
+                vals.append("does not fit" if not b.get("fits", False) else "not run")
                 continue
-            labels.append(label)
             vals.append(v)
-            colors.append("tab:gray")
         panels.append((phase, labels, vals, colors, missing))
     if not panels:
         rep.note("Throughput: the run has neither decode nor prefill results; no figure.")
@@ -308,14 +309,18 @@ def fig_throughput(rep, summary, setting):
     notes = []
     for ax, (phase, labels, vals, colors, missing) in zip(axes[0], panels):
         x = np.arange(len(vals))
-        ax.bar(x, vals, color=colors)
+        ax.bar(x, [v if not isinstance(v, str) else 0 for v in vals], color=colors)
         ax.set_xticks(x)
         ax.set_xticklabels(labels, rotation=20, ha="right")
-        positive = [v for v in vals if v and v > 0]
+        positive = [v for v in vals if not isinstance(v, str) and v is not None and v > 0]
         if positive and max(positive) / min(positive) > 30:
             ax.set_yscale("log")
         for xi, v in zip(x, vals):
-            ax.annotate(fmt(v, 4), (xi, v), ha="center", va="bottom", fontsize=8)
+            if isinstance(v, str):
+                ax.text(xi, 0.02, v, transform=ax.get_xaxis_transform(), ha="center",
+                        va="bottom", rotation=90, fontsize=8, color="tab:red")
+            else:
+                ax.annotate(fmt(v, 4), (xi, v), ha="center", va="bottom", fontsize=8)
         ax.set_ylabel("%s tokens/s%s" % (phase, " per request" if phase == "decode" else ""))
         ax.set_title("%s throughput" % phase)
         ax.grid(axis="x", visible=False)
@@ -453,7 +458,8 @@ def draw_stages(ax, stages, wafer, box):
         if w != wafer or r0 >= r1b or c0 >= c1b or r0 + rows <= r0b or c0 + cols <= c0b:
             continue
         ax.add_patch(matplotlib.patches.Rectangle((c0 - 0.5, r0 - 0.5), cols, rows, fill=False, lw=0.6, ec="white"))
-        ax.text(c0 + 0.02 * cols, r0 + 0.04 * rows, label, color="white", fontsize=5, va="top", ha="left")
+        ax.text(c0 + 0.02 * cols, r0 + 0.04 * rows, label, color="black", fontsize=5, va="top", ha="left",
+                bbox=dict(boxstyle="square,pad=0.15", fc="white", ec="none", alpha=0.75))
 
 
 def heatmap_figure(rep, name, title, maps, label, caption, cmap="viridis", stages=(), wafers=()):
@@ -466,7 +472,9 @@ def heatmap_figure(rep, name, title, maps, label, caption, cmap="viridis", stage
     n = len(maps)
     ncols = min(n, 2)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols + 1.0, 4.2 * nrows), squeeze=False,
+    aspect = (box[3] - box[2]) / float(box[1] - box[0])  # columns per row of the drawn box
+    panel_w = min(6.0, max(2.6, 4.0 * aspect))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols + 1.2, 4.2 * nrows), squeeze=False,
                              constrained_layout=True)
     vmax = max(float(np.max(a[box[0]:box[1], box[2]:box[3]])) for _, a in maps)
     k, im = 1, None
@@ -708,18 +716,21 @@ def sweep_context(folder, cols):
     """Base settings from the first ok point file; baseline names by index."""
     pdir = os.path.join(folder, "points")
     first = None
+    seen = {}  # baseline index -> set of "device xN" over the ok points
     if os.path.isdir(pdir):
         for i, st in zip(cols["index"], cols["status"]):
-            if st == "ok":
-                p = os.path.join(pdir, "%06d.json" % int(float(i)))
-                if os.path.exists(p):
-                    first = read_json(p)
-                    break
-    names = {}
-    if first and "summary" in first:
+            p = os.path.join(pdir, "%06d.json" % int(float(i)))
+            if st != "ok" or not os.path.exists(p):
+                continue
+            pt = read_json(p)
+            if not isinstance(pt, dict) or not isinstance(pt.get("summary"), dict):
+                continue
+            first = first or pt
+            for k, b in enumerate(pt["summary"].get("baselines", [])):
+                seen.setdefault(str(k), set()).add("%s x%s" % (b.get("device", "?"), b.get("count", "?")))
+    names = {k: (next(iter(v)) if len(v) == 1 else "varies by point: " + ", ".join(sorted(v))) for k, v in seen.items()}
+    if first:
         sm = first["summary"]
-        for i, b in enumerate(sm.get("baselines", [])):
-            names[str(i)] = "%s x%s" % (b.get("device", "?"), b.get("count", "?"))
         m, w, wl = sm.get("model", {}), sm.get("wafer", {}), sm.get("workload", {})
         text = ("point %s: %s on %s, engine %s, phase %s, batch %s, %s input + %s output tokens"
                 % (first.get("index"), m.get("name"), w.get("name"), sm.get("engine"), wl.get("phase"), wl.get("batch"),
