@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -70,6 +71,38 @@ void expect_png(const std::string& path) {
     EXPECT_GT(be32(b, 16), 50u) << path << ": width";
     EXPECT_GT(be32(b, 20), 50u) << path << ": height";
     EXPECT_EQ(b.substr(b.size() - 8, 4), "IEND") << path;
+}
+
+// Point numbers ("0, 3") of the points of sweep.csv that no other point beats on both columns (`up` higher is
+// better, `down` lower is better), by brute force.
+std::string pareto_front_from_csv(const std::string& csv, const std::string& up, const std::string& down) {
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream in(csv);
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> cells;
+        std::istringstream ls(line);
+        for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
+        rows.push_back(cells);
+    }
+    if (rows.empty()) return "";
+    const auto col = [&](const std::string& name) {
+        for (std::size_t i = 0; i < rows[0].size(); ++i)
+            if (rows[0][i] == name) return i;
+        return rows[0].size();
+    };
+    const std::size_t a = col(up), b = col(down);
+    if (a == rows[0].size() || b == rows[0].size()) return "";
+    std::vector<std::pair<double, double>> pts;
+    for (std::size_t r = 1; r < rows.size(); ++r) pts.emplace_back(std::stod(rows[r][a]), std::stod(rows[r][b]));
+    std::string out;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+        bool dominated = false;
+        for (const auto& q : pts)
+            dominated |= q.first >= pts[i].first && q.second <= pts[i].second &&
+                         (q.first > pts[i].first || q.second < pts[i].second);
+        if (!dominated) out += (out.empty() ? "" : ", ") + rows[i + 1][0];
+    }
+    return out;
 }
 
 // Renders `dir` into out/<name>.html and checks the three outputs for `figures` (file names without .png).
@@ -154,6 +187,10 @@ TEST(ReportSmoke, SweepFolderWithCurvesAndPareto) {
                  "--pareto decode.tokens_per_s,cores_used");
     const std::string html = read_file(t.path + "/rep/report.html");
     EXPECT_NE(html.find("Pareto front of decode.tokens_per_s (max) and mapping.cores_used (min)"), std::string::npos);
+    // The front named in the caption is the one computed here from sweep.csv, by brute force.
+    const std::string front = pareto_front_from_csv(read_file(sweep + "/sweep.csv"), "decode.tokens_per_s", "mapping.cores_used");
+    ASSERT_FALSE(front.empty());
+    EXPECT_NE(html.find("Front: point(s) " + front + "."), std::string::npos) << "expected front " << front;
     EXPECT_NE(html.find("a line per value of workload.batch"), std::string::npos);
     EXPECT_NE(html.find("combine: grid"), std::string::npos) << "experiment.yaml in the appendix";
 

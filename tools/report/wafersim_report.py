@@ -34,6 +34,7 @@ import sys
 
 MAX_WAFER_PANELS = 4  # heat maps of at most this many wafers are drawn
 MAX_HEATMAP_CELLS = 360  # longest side of a drawn heat map, in cells (larger maps are max-pooled)
+MAX_TABLE_ROWS = 500  # rows of sweep.csv copied into the report
 
 
 class InputProblem(Exception):
@@ -813,19 +814,17 @@ def resolve_metric(name, metrics):
 
 
 def pareto_front(pts, maxx, maxy):
-    """pts: list of (x, y, idx). Returns the non-dominated points sorted by x."""
-    def better(a, b, mx):
-        return a > b if mx else a < b
+    """pts: list of (x, y, idx). Returns the points no other point beats on both metrics (at least as good on
+    both and better on one), sorted by x. O(n log n): sort by the first metric, keep the running best second."""
+    def key(p):
+        return (-p[0] if maxx else p[0], -p[1] if maxy else p[1])  # both to be minimised
 
-    def better_eq(a, b, mx):
-        return a >= b if mx else a <= b
-
-    front = []
-    for p in pts:
-        dominated = any(better_eq(q[0], p[0], maxx) and better_eq(q[1], p[1], maxy) and
-                        (better(q[0], p[0], maxx) or better(q[1], p[1], maxy)) for q in pts)
-        if not dominated:
+    front, best = [], None
+    for p in sorted(pts, key=key):
+        kx, ky = key(p)
+        if best is None or ky < best[1] or (kx, ky) == best:
             front.append(p)
+            best = (kx, ky) if best is None or ky < best[1] else best
     return sorted(front)
 
 
@@ -880,10 +879,11 @@ def fig_pareto(rep, cols, units, axes, metrics, ok, chosen, context, base_names)
                                         "higher" if dirs[1] == "max" else "lower"))
     ax.legend()
     rep.figure(fig, "pareto", "Pareto front of %s (%s) and %s (%s): red points are not beaten on both by any other "
-                              "point (labels: point number and axis values); gray points are dominated. %d of %d "
-                              "point(s) have both values. Base (%s). Choose the pair with --pareto X,Y (suffix :max or "
-                              ":min to override the direction)."
-               % (names[0], dirs[0], names[1], dirs[1], len(pts), len(ok), context))
+                              "point (labels: point number and axis values); gray points are dominated. Front: "
+                              "point(s) %s. %d of %d point(s) have both values. Base (%s). Choose the pair with "
+                              "--pareto X,Y (suffix :max or :min to override the direction)."
+               % (names[0], dirs[0], names[1], dirs[1], ", ".join(sorted((cols["index"][i] for _, _, i in front), key=float)),
+                  len(pts), len(ok), context))
 
 
 def render_sweep(rep, folder, args):
@@ -919,7 +919,10 @@ def render_sweep(rep, folder, args):
     if ok:
         fig_pareto(rep, cols, units, axes, metrics, ok, chosen, context, base_names)
     rep.h2("Appendix: sweep table (sweep.csv)")
-    rep.table(list(cols.keys()), [[short(cols[h][i]) for h in cols] for i in range(n)])
+    shown = min(n, MAX_TABLE_ROWS)
+    if shown < n:
+        rep.note("The first %d of %d rows; the whole table is in sweep.csv and sweep.h5." % (shown, n))
+    rep.table(list(cols.keys()), [[short(cols[h][i]) for h in cols] for i in range(shown)])
     rep.h2("Appendix: experiment (experiment.yaml)")
     if os.path.exists(exp):
         rep.pre(read_text(exp))
@@ -967,6 +970,7 @@ def render_validate(rep, folder, args):
         kind = [s(x) for x in g["kind"][:]] if "kind" in g else [""] * len(name)
         status = [s(x) for x in g["status"][:]]
         source = [s(x) for x in g["source"][:]] if "source" in g else [""] * len(name)
+        case_files = sorted({os.path.basename(s(x)) for x in g["file"][:]}) if "file" in g else []
         pub, sim, tol = g["published"][:], g["simulated"][:], g["tolerance"][:]
         engine = s(h5.attrs.get("engine", b"?"))
         mape = h5.attrs.get("mape_percent", float("nan"))
@@ -1028,9 +1032,8 @@ def render_validate(rep, folder, args):
         fig.tight_layout()
         cap = ("Simulated against published value of each validation case, one panel per unit, with the line y = x "
                "and each tolerance as a shaded band (a case inside the band of its tolerance is within). Misses are "
-               "labelled in red. Engine %s; %d case(s) from %s." % (engine, n - len(failed),
-                                                                    ", ".join(sorted({os.path.basename(f) for f in
-                                                                                      [folder]}))))
+               "labelled in red. Engine %s; %d case(s) that ran, from %s." % (engine, n - len(failed),
+                                                                                ", ".join(case_files) or "?"))
         rep.figure(fig, "validation_scatter", cap)
     if failed:
         rep.note("%d case(s) failed to run and are not drawn: %s." % (len(failed), ", ".join(name[i] for i in failed)))
