@@ -13,6 +13,7 @@
 #include "sim/run/experiment.hpp"
 #include "sim/run/noc_command.hpp"
 #include "sim/run/outputs.hpp"
+#include "sim/run/report_command.hpp"
 #include "sim/run/run_config.hpp"
 #include "sim/run/sweep.hpp"
 #include "sim/run/validate.hpp"
@@ -110,6 +111,12 @@ int cli_main(int argc, char** argv) {
     swc->add_flag("--resume", sweep.resume, "skip points whose DIR/points/NNNNNN.json already exists");
     swc->add_option("--shard", sweep.shard, "I/N: run only the points whose index % N == I");
 
+    ReportOptions rep;
+    auto* repc = app.add_subcommand("report", "render a run, sweep or validate folder as an HTML report with figures (and a Markdown twin)");
+    repc->add_option("dir", rep.dir, "folder written by wafersim run --out, sweep --out or validate --out")->required();
+    repc->add_option("-o,--output", rep.output, "HTML file (default DIR/report.html); NAME.md and NAME_files/ go beside it");
+    repc->add_option("--pareto", rep.pareto, "sweep: METRIC_X,METRIC_Y of the Pareto front, each optionally :max or :min (default mapping.cores_used,decode.tokens_per_s)");
+
     NocOptions noc;
     auto* nocc = app.add_subcommand("noc", "synthetic-traffic network mode: a BookSim2-style mesh of VC routers");
     nocc->add_option("--config", noc.config, "router config: preset name (configs/noc/) or YAML path")->capture_default_str();
@@ -160,6 +167,7 @@ int cli_main(int argc, char** argv) {
             sweep.command_line = join_args(argc, argv);
             return run_sweep_command(sweep);
         }
+        if (*repc) return run_report_command(rep);
         if (*valc) {
             val.command_line = join_args(argc, argv);
             return run_validate_command(val);
