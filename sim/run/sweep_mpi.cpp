@@ -58,6 +58,7 @@ int coordinate(const Plan& plan, int jobs, int ranks, std::ostream& out) {
     std::deque<std::size_t> queue(plan.todo.begin(), plan.todo.end());
     std::vector<std::set<std::size_t>> outstanding(ranks);  // points handed to each rank, not yet back
     std::vector<bool> told_done(ranks, false);
+    std::vector<std::size_t> ran(ranks, 0);  // points each rank ran
     told_done[0] = true;
     struct Pending {
         std::vector<unsigned long long> idx;
@@ -104,6 +105,7 @@ int coordinate(const Plan& plan, int jobs, int ranks, std::ostream& out) {
                 if (i < 0 || outstanding[src].erase(static_cast<std::size_t>(i)) == 0)
                     abort_all(0, "rank " + std::to_string(src) + " sent a point that does not parse or was not handed to it");
                 rec.record(static_cast<std::size_t>(i), text);
+                ++ran[src];
             } else {
                 abort_all(0, "unexpected message tag " + std::to_string(st.MPI_TAG) + " from rank " + std::to_string(src));
             }
@@ -113,9 +115,15 @@ int coordinate(const Plan& plan, int jobs, int ranks, std::ostream& out) {
             MPI_Test(&it->req, &done, MPI_STATUS_IGNORE);
             it = done ? sends.erase(it) : std::next(it);
         }
-        for (const auto& [i, text] : pool.poll(busy ? 0 : kPollMs)) rec.record(i, text);
+        for (const auto& [i, text] : pool.poll(busy ? 0 : kPollMs)) {
+            rec.record(i, text);
+            ++ran[0];
+        }
     }
     for (auto& p : sends) MPI_Wait(&p.req, MPI_STATUS_IGNORE);
+    out << "points run per rank:";
+    for (int r = 0; r < ranks; ++r) out << (r ? ", " : " ") << r << ": " << ran[r];
+    out << "\n";
     return finish_sweep(plan, rec, out);
 }
 
