@@ -72,8 +72,12 @@ int coordinate(const Plan& plan, int jobs, int ranks, std::ostream& out) {
             if (!told_done[r] || !outstanding[r].empty()) return false;
         return true;
     };
+    // Rank 0 starts its own points once every other rank has asked for its first ones, so every rank
+    // gets work whenever there are enough points (ranks x jobs), however late a rank starts.
+    std::vector<bool> asked(ranks, false);
+    int waiting_for = ranks - 1;
     while (!finished()) {
-        while (!queue.empty() && pool.running() < static_cast<std::size_t>(jobs)) {
+        while (waiting_for == 0 && !queue.empty() && pool.running() < static_cast<std::size_t>(jobs)) {
             pool.start(queue.front());
             queue.pop_front();
         }
@@ -88,6 +92,10 @@ int coordinate(const Plan& plan, int jobs, int ranks, std::ostream& out) {
             if (st.MPI_TAG == kRequest) {
                 int free_slots = 0;
                 MPI_Recv(&free_slots, 1, MPI_INT, src, kRequest, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                if (!asked[src]) {
+                    asked[src] = true;
+                    --waiting_for;
+                }
                 Pending& p = sends.emplace_back();
                 while (static_cast<int>(p.idx.size()) < free_slots && !queue.empty()) {
                     p.idx.push_back(queue.front());
