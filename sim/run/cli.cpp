@@ -104,12 +104,13 @@ int cli_main(int argc, char** argv) {
     valc->add_option("--out", val.out, "also write validation.h5 and validation.json into this folder");
 
     SweepOptions sweep;
-    auto* swc = app.add_subcommand("sweep", "run an experiment file: a base run and axes expanded into points, one process per point");
+    auto* swc = app.add_subcommand("sweep", "run an experiment file: a base run and axes expanded into points, one process per point; "
+                                           "under mpirun the points are spread over the ranks (docs/sweeps.md)");
     swc->add_option("experiment", sweep.experiment, "experiment preset name (configs/experiments/) or YAML path")->required();
-    swc->add_option("--jobs,-j", sweep.jobs, "points run at once, each in its own process")->capture_default_str();
+    swc->add_option("--jobs,-j", sweep.jobs, "points run at once, each in its own process (per MPI rank under mpirun)")->capture_default_str();
     swc->add_option("--out", sweep.out, "output folder (default: a fresh folder under runs/)");
     swc->add_flag("--resume", sweep.resume, "skip points whose DIR/points/NNNNNN.json already exists");
-    swc->add_option("--shard", sweep.shard, "I/N: run only the points whose index % N == I");
+    swc->add_option("--shard", sweep.shard, "I/N: run only the points whose index % N == I (one Slurm array task each)");
 
     ReportOptions rep;
     auto* repc = app.add_subcommand("report", "render a run, sweep or validate folder as an HTML report with figures (and a Markdown twin)");

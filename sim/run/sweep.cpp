@@ -1,12 +1,18 @@
 // `wafersim sweep`: expands an experiment file into points, runs each in a forked child (or in this
 // process for the analytic engine with --jobs 1), and gathers the points into sweep.csv and sweep.h5.
+// The MPI driver (sweep_mpi.cpp) reuses the pieces declared in sweep_internal.hpp.
 #include "sim/run/sweep.hpp"
+#include "sim/run/sweep_internal.hpp"
 
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -421,8 +427,8 @@ ordered_json axes_json(const SweepPoint& p) {
     return a;
 }
 
-// Runs one point and writes its file. Every failure becomes a point with status "error".
-void run_point(const Experiment& e, const SweepPoint& p, const std::string& dir) {
+// The point file text of one point. Every failure becomes a point with status "error".
+std::string make_record(const Experiment& e, const SweepPoint& p) {
     ordered_json j;
     j["index"] = p.index;
     j["axes"] = axes_json(p);
@@ -441,16 +447,36 @@ void run_point(const Experiment& e, const SweepPoint& p, const std::string& dir)
         j["status"] = "error";
         j["error"] = std::string("internal error (a bug in wafersim): ") + ex.what();
     }
-    write_file_atomic(point_path(dir, p.index), j.dump(2) + "\n");
+    return j.dump(2) + "\n";
 }
 
-void write_error_point(const SweepPoint& p, const std::string& dir, const std::string& msg) {
+std::string make_error_record(const SweepPoint& p, const std::string& msg) {
     ordered_json j;
     j["index"] = p.index;
     j["axes"] = axes_json(p);
     j["status"] = "error";
     j["error"] = msg;
-    write_file_atomic(point_path(dir, p.index), j.dump(2) + "\n");
+    return j.dump(2) + "\n";
+}
+
+// A file name our atomic writer leaves behind when killed: NAME.tmp.PID.
+bool is_leftover_tmp(const std::string& name) {
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at == 0 || at + 5 >= name.size()) return false;
+    return name.find_first_not_of("0123456789", at + 5) == std::string::npos;
+}
+
+// Removes DIR/*.tmp.PID and DIR/points/*.tmp.PID; returns how many.
+std::size_t remove_leftover_tmps(const std::string& dir) {
+    std::size_t n = 0;
+    for (const std::string& d : {dir, dir + "/points"}) {
+        std::error_code ec;
+        for (const auto& ent : std::filesystem::directory_iterator(d, ec)) {
+            const std::string name = ent.path().filename().string();
+            if (is_leftover_tmp(name) && std::filesystem::remove(ent.path(), ec)) ++n;
+        }
+    }
+    return n;
 }
 
 std::string one_line(std::string s) {
@@ -642,7 +668,25 @@ bool needs_fork(const Experiment& e, const std::vector<std::size_t>& todo) {
 
 }  // namespace
 
-int run_sweep_command(const SweepOptions& opt, std::ostream& out) {
+
+namespace sweep_detail {
+
+std::string point_record(const Experiment& e, const SweepPoint& p) { return make_record(e, p); }
+
+std::string error_record(const SweepPoint& p, const std::string& message) { return make_error_record(p, message); }
+
+long record_index(const Experiment& e, const std::string& text) {
+    try {
+        const json j = json::parse(text);
+        if (!j.is_object() || !j.contains("status") || !j.contains("index") || !j["index"].is_number_unsigned()) return -1;
+        const std::size_t i = j["index"].get<std::size_t>();
+        return i < e.points.size() ? static_cast<long>(i) : -1;
+    } catch (const std::exception&) {
+        return -1;
+    }
+}
+
+Plan prepare_sweep(const SweepOptions& opt, std::ostream& out, int ranks) {
     if (opt.jobs < 1) throw InputError("--jobs", 0, "", "expected an integer >= 1, found " + std::to_string(opt.jobs));
     std::size_t shard_i = 0, shard_n = 1;
     if (!opt.shard.empty()) {
@@ -657,7 +701,9 @@ int run_sweep_command(const SweepOptions& opt, std::ostream& out) {
         shard_n = static_cast<std::size_t>(n);
     }
     const PresetText t = load_preset(PresetKind::Experiment, opt.experiment, "EXPERIMENT");
-    const Experiment e = parse_experiment(t.text, t.origin);
+    Plan plan;
+    plan.e = parse_experiment(t.text, t.origin);
+    const Experiment& e = plan.e;
     // The base must resolve on its own: a wrong preset or --set key there would fail every point.
     {
         SweepPoint none;
@@ -698,104 +744,192 @@ int run_sweep_command(const SweepOptions& opt, std::ostream& out) {
         }
     }
 
-    const std::string dir = opt.out.empty() ? fresh_sweep_dir(e) : opt.out;
+    plan.dir = opt.out.empty() ? fresh_sweep_dir(e) : opt.out;
+    const std::string& dir = plan.dir;
     if (!opt.resume && dir_has_entries(dir + "/points"))
         throw InputError("--out", 0, "", dir + "/points already holds point files; pass --resume to continue that sweep, or choose a fresh --out");
     if (opt.resume && exists(dir + "/experiment.yaml") && read_text(dir + "/experiment.yaml") != e.text)
         throw InputError("--resume", 0, "", dir + "/experiment.yaml differs from " + e.file +
                                                  "; the points there belong to another experiment (choose a fresh --out)");
     make_dirs(dir + "/points");
+    // A sweep killed while writing leaves NAME.tmp.PID files; they are never read. A whole-sweep resume
+    // owns the folder and removes them; a shard leaves them (another shard may be writing right now).
+    const std::size_t cleaned = opt.resume && shard_n == 1 ? remove_leftover_tmps(dir) : 0;
     write_file_atomic(dir + "/experiment.yaml", e.text);
 
     const std::size_t total = e.points.size();
-    std::vector<std::size_t> todo;
-    std::size_t skipped = 0, mine = 0;
+    std::size_t mine = 0;
     for (std::size_t i = 0; i < total; ++i) {
         if (i % shard_n != shard_i) continue;
         ++mine;
-        if (opt.resume && !read_point(dir, i).is_null()) ++skipped;
-        else todo.push_back(i);
+        if (opt.resume && !read_point(dir, i).is_null()) ++plan.skipped;
+        else plan.todo.push_back(i);
     }
     out << "wafersim sweep: " << e.file << ": " << total << " point(s), combine " << e.combine;
     if (shard_n > 1) out << ", shard " << shard_i << "/" << shard_n << " (" << mine << " point(s))";
-    out << "; " << todo.size() << " to run, " << skipped << " already done; " << opt.jobs << " job(s)\n" << std::flush;
+    out << "; " << plan.todo.size() << " to run, " << plan.skipped << " already done; " << opt.jobs << " job(s)";
+    if (ranks > 0) out << " on each of " << ranks << " MPI rank(s)";
+    out << "\n";
+    if (cleaned > 0) out << "removed " << cleaned << " temporary file(s) left by an interrupted run\n";
+    out << std::flush;
+    return plan;
+}
 
-    std::size_t k = 0, ok = 0, failed = 0;
-    auto report = [&](std::size_t i) {
-        const json j = read_point(dir, i);
-        ++k;
-        if (!j.is_null() && j["status"] == "ok") ++ok;
-        else ++failed;
-        out << (j.is_null() ? "[" + std::to_string(k) + "/" + std::to_string(todo.size()) + "] point " + std::to_string(i) + ": error: no point file"
-                            : progress(k, todo.size(), j))
-            << "\n" << std::flush;
-    };
+void Recorder::record(std::size_t index, const std::string& text) {
+    if (record_index(m_plan.e, text) != static_cast<long>(index))
+        throw InternalError("sweep: the record of point " + std::to_string(index) + " does not parse or names another point");
+    write_file_atomic(point_path(m_plan.dir, index), text);
+    const json j = json::parse(text);
+    ++m_done;
+    if (j["status"] == "ok") ++m_ok;
+    else ++m_failed;
+    m_out << progress(m_done, m_plan.todo.size(), j) << "\n" << std::flush;
+}
 
-    if (opt.jobs == 1 && !needs_fork(e, todo)) {
-        for (std::size_t i : todo) {
-            run_point(e, e.points[i], dir);
-            report(i);
-        }
-    } else {
-        // One child per point, at most `jobs` at once (style.md §8: SystemC elaborates once per process,
-        // so runs are parallelized across processes). The child writes its own point file.
-        std::map<pid_t, std::size_t> running;
-        std::size_t next = 0;
-        while (next < todo.size() || !running.empty()) {
-            while (next < todo.size() && running.size() < static_cast<std::size_t>(opt.jobs)) {
-                const std::size_t i = todo[next++];
-                out.flush();
-                std::cout.flush();
-                std::cerr.flush();
-                const pid_t pid = ::fork();
-                if (pid < 0) throw InternalError("sweep: cannot fork for point " + std::to_string(i));
-                if (pid == 0) {
-                    int rc = 0;
-                    try {
-                        run_point(e, e.points[i], dir);
-                    } catch (...) {
-                        rc = 1;
-                    }
-                    ::_exit(rc);
-                }
-                running[pid] = i;
-            }
-            int status = 0;
-            const pid_t pid = ::waitpid(-1, &status, 0);
-            if (pid < 0) {
-                if (errno == EINTR) continue;
-                throw InternalError("sweep: waitpid failed");
-            }
-            const auto it = running.find(pid);
-            if (it == running.end()) continue;
-            const std::size_t i = it->second;
-            running.erase(it);
-            if (read_point(dir, i).is_null())
-                write_error_point(e.points[i], dir,
-                                  "internal error: the point's process ended abnormally (" +
-                                      (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                                           : "exit status " + std::to_string(WEXITSTATUS(status))) + ")");
-            report(i);
+ChildPool::~ChildPool() {
+    for (const Child& c : m_children) {
+        ::kill(c.pid, SIGKILL);
+        ::close(c.fd);
+        int status = 0;
+        while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
         }
     }
+}
 
-    // Gather every point (other shards' too); the tables need all of them.
+void ChildPool::start(std::size_t index) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw InternalError(std::string("sweep: cannot create a pipe for point ") + std::to_string(index) + ": " + std::strerror(errno));
+    std::cout.flush();
+    std::cerr.flush();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        throw InternalError(std::string("sweep: cannot fork for point ") + std::to_string(index) + ": " + std::strerror(errno));
+    }
+    if (pid == 0) {
+        // The child: run the point, send its text, leave without unwinding into the caller.
+        ::close(fds[0]);
+        int rc = 0;
+        try {
+            const std::string text = make_record(m_e, m_e.points[index]);
+            const char* p = text.data();
+            std::size_t left = text.size();
+            while (left > 0) {
+                const ssize_t w = ::write(fds[1], p, left);
+                if (w < 0 && errno == EINTR) continue;
+                if (w <= 0) {
+                    rc = 1;
+                    break;
+                }
+                p += w;
+                left -= static_cast<std::size_t>(w);
+            }
+        } catch (...) {
+            rc = 1;
+        }
+        ::_exit(rc);
+    }
+    ::close(fds[1]);
+    m_children.push_back({pid, fds[0], index, {}});
+}
+
+std::vector<std::pair<std::size_t, std::string>> ChildPool::poll(int timeout_ms) {
+    std::vector<std::pair<std::size_t, std::string>> done;
+    if (m_children.empty()) {
+        if (timeout_ms > 0) ::poll(nullptr, 0, timeout_ms);
+        return done;
+    }
+    std::vector<pollfd> pfds;
+    for (const Child& c : m_children) pfds.push_back({c.fd, POLLIN, 0});
+    const int n = ::poll(pfds.data(), pfds.size(), timeout_ms);
+    if (n < 0) {
+        if (errno == EINTR) return done;
+        throw InternalError(std::string("sweep: poll failed: ") + std::strerror(errno));
+    }
+    std::vector<Child> still;
+    for (std::size_t k = 0; k < m_children.size(); ++k) {
+        Child& c = m_children[k];
+        bool eof = false;
+        if (pfds[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char buf[65536];
+            const ssize_t r = ::read(c.fd, buf, sizeof buf);
+            if (r > 0) c.text.append(buf, static_cast<std::size_t>(r));
+            else if (r == 0 || errno != EINTR) eof = true;
+        }
+        if (!eof) {
+            still.push_back(std::move(c));
+            continue;
+        }
+        ::close(c.fd);
+        int status = 0;
+        while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (clean && record_index(m_e, c.text) == static_cast<long>(c.index)) {
+            done.emplace_back(c.index, std::move(c.text));
+        } else {
+            const std::string how = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                                        : "exit status " + std::to_string(WEXITSTATUS(status));
+            done.emplace_back(c.index, make_error_record(m_e.points[c.index],
+                                                         "internal error: the point's process ended abnormally (" + how + ")"));
+        }
+    }
+    m_children = std::move(still);
+    return done;
+}
+
+int finish_sweep(const Plan& plan, const Recorder& rec, std::ostream& out) {
+    const std::size_t total = plan.e.points.size();
     std::vector<json> pts(total);
     std::size_t missing = 0, all_ok = 0;
     for (std::size_t i = 0; i < total; ++i) {
-        pts[i] = read_point(dir, i);
+        pts[i] = read_point(plan.dir, i);
         if (pts[i].is_null()) ++missing;
         else if (pts[i]["status"] == "ok") ++all_ok;
     }
-    out << "sweep: " << todo.size() << " run (" << ok << " ok, " << failed << " error), " << skipped << " skipped";
+    out << "sweep: " << plan.todo.size() << " run (" << rec.ok() << " ok, " << rec.failed() << " error), " << plan.skipped
+        << " skipped";
     if (missing == 0) {
-        write_tables(dir, e, pts);
-        out << "; " << all_ok << " of " << total << " point(s) ok; results in " << dir << "/ (sweep.csv, sweep.h5, points/)\n";
+        write_tables(plan.dir, plan.e, pts);
+        out << "; " << all_ok << " of " << total << " point(s) ok; results in " << plan.dir << "/ (sweep.csv, sweep.h5, points/)\n";
     } else {
         out << "; " << missing << " of " << total << " point(s) not done yet (other shards?); sweep.csv and sweep.h5 are written "
             << "when all are: rerun with --resume\n";
     }
     return 0;
+}
+
+bool launched_by_mpi() {
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+        if (std::getenv(v)) return true;
+    return false;
+}
+
+}  // namespace sweep_detail
+
+int run_sweep_command(const SweepOptions& opt, std::ostream& out) {
+    using namespace sweep_detail;
+    if (launched_by_mpi()) return run_sweep_mpi(opt, out);
+    const Plan plan = prepare_sweep(opt, out);
+    Recorder rec(plan, out);
+    if (opt.jobs == 1 && !needs_fork(plan.e, plan.todo)) {
+        for (std::size_t i : plan.todo) rec.record(i, make_record(plan.e, plan.e.points[i]));
+    } else {
+        // One child per point, at most `jobs` at once (style.md §8: SystemC elaborates once per process,
+        // so runs are parallelized across processes). Children send their text; this process writes it.
+        ChildPool pool(plan.e);
+        std::size_t next = 0;
+        while (next < plan.todo.size() || pool.running() > 0) {
+            while (next < plan.todo.size() && pool.running() < static_cast<std::size_t>(opt.jobs)) {
+                out.flush();
+                pool.start(plan.todo[next++]);
+            }
+            for (const auto& [i, text] : pool.poll(1000)) rec.record(i, text);
+        }
+    }
+    return finish_sweep(plan, rec, out);
 }
 
 int run_sweep_command(const SweepOptions& opt) { return run_sweep_command(opt, std::cout); }

@@ -140,7 +140,7 @@ void check_report(const std::string& dir, const std::string& out, const std::vec
 TEST(ReportSmoke, AnalyticRunFolder) {
     TempDir t;
     const std::string run = t.path + "/run";
-    const CliResult r = run_cli("run --gpu h100 --gpu h200 --out " + quote(run) + " -q");
+    const CliResult r = run_cli("run --engine analytic --gpu h100 --gpu h200 --out " + quote(run) + " -q");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     check_report(run, t.path + "/rep", {"throughput", "layers_decode", "layers_prefill", "sram_map"});
     const std::string html = read_file(t.path + "/rep/report.html");
@@ -159,7 +159,7 @@ TEST(ReportSmoke, AnalyticRunFolder) {
 TEST(ReportSmoke, DecodeOnlyRunSkipsPrefillWithANote) {
     TempDir t;
     const std::string run = t.path + "/run";
-    ASSERT_EQ(run_cli("run --phase decode --gpu h100 --out " + quote(run) + " -q").exit_code, 0);
+    ASSERT_EQ(run_cli("run --engine analytic --phase decode --gpu h100 --out " + quote(run) + " -q").exit_code, 0);
     check_report(run, t.path + "/rep", {"throughput", "layers_decode", "sram_map"});
     EXPECT_NE(read_file(t.path + "/rep/report.html").find("has no /prefill/layers"), std::string::npos);
 }
@@ -258,7 +258,7 @@ TEST(ReportSmoke, PythonWithoutMatplotlibExitsTwo) {
     if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
     TempDir t;
     const std::string run = t.path + "/run";
-    ASSERT_EQ(run_cli("run --phase decode --gpu none --out " + quote(run) + " -q").exit_code, 0);
+    ASSERT_EQ(run_cli("run --engine analytic --phase decode --gpu none --out " + quote(run) + " -q").exit_code, 0);
     const std::string wrapper = t.write("python3", "#!/bin/sh\nexec /usr/bin/python3 -S \"$@\"\n");
     fs::permissions(wrapper, fs::perms::owner_all);
     ::setenv("WAFERSIM_PYTHON", wrapper.c_str(), 1);

@@ -1,7 +1,8 @@
 // Smoke tests of `wafersim sweep` through the real binary: a 3x3 grid in two processes writes nine point
 // files and a nine-row table named by the axis keys; --resume runs nothing new; --jobs 1 and --jobs 2 give
 // the same table; bad experiment files exit 2 naming file, line and key; a point that cannot be mapped is
-// an error row and the sweep still exits 0; every configs/experiments/*.yaml runs.
+// an error row and the sweep still exits 0; every configs/experiments/*.yaml runs and three show what
+// their header says (WaferLLM's decode trend over grid size, wafer counts, hop latency).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -244,7 +245,38 @@ TEST(SweepSmoke, EveryShippedExperimentRuns) {
         for (std::size_t i = 1; i < rows.size(); ++i)
             EXPECT_NE(rows[i].find(",ok,"), std::string::npos) << e.path() << ": " << rows[i];
     }
-    EXPECT_GE(n, 3);
+    EXPECT_GE(n, 6);
+
+    // What three of them are meant to show, read from their tables.
+    auto column = [&](const std::string& name, const std::string& key) {
+        const auto rows = lines(read_file(dir.path + "/" + name + "/sweep.csv"));
+        std::vector<double> v;
+        if (rows.empty()) return v;
+        const auto head = cells(rows[0]);
+        const auto at = std::find(head.begin(), head.end(), key) - head.begin();
+        for (std::size_t i = 1; i < rows.size(); ++i) v.push_back(std::stod(cells(rows[i]).at(at)));
+        return v;
+    };
+    // WaferLLM's trend: for every all-reduce algorithm, decode is slower on a larger grid (420, 540, 660).
+    const auto tps = column("allreduce_x_grid_waferllm", "decode.tokens_per_s");
+    ASSERT_EQ(tps.size(), 9u);
+    for (std::size_t a = 0; a < 3; ++a) {
+        EXPECT_GT(tps[3 * a], tps[3 * a + 1]) << "algorithm row " << a;
+        EXPECT_GT(tps[3 * a + 1], tps[3 * a + 2]) << "algorithm row " << a;
+    }
+    // Wafer counts: 405B needs more wafers than 70B on every wafer; 4x SRAM per core needs fewer than WSE-3.
+    const auto wafers = column("wafers_for_70b_405b", "mapping.wafers");
+    ASSERT_EQ(wafers.size(), 6u);  // (70b, 405b) x (wse2, wse3, wse3-4xsram)
+    for (std::size_t w = 0; w < 3; ++w) EXPECT_GT(wafers[3 + w], wafers[w]);
+    EXPECT_LT(wafers[2], wafers[1]);
+    EXPECT_LT(wafers[5], wafers[4]);
+    // Slower hops (1, 2, 4 cycles) mean slower decode at every link width.
+    const auto hop = column("link_width_x_hop_latency", "decode.tokens_per_s");
+    ASSERT_EQ(hop.size(), 9u);
+    for (std::size_t w = 0; w < 3; ++w) {
+        EXPECT_GT(hop[3 * w], hop[3 * w + 1]);
+        EXPECT_GT(hop[3 * w + 1], hop[3 * w + 2]);
+    }
     // By preset name, too.
     const CliResult r = run_cli("sweep sram_per_core --out " + quote(dir.path + "/by-name"));
     EXPECT_EQ(r.exit_code, 0) << r.err;
