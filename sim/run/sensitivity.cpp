@@ -108,8 +108,10 @@ PointOutcome decode_reply(const std::string& text) {
 }
 
 // Runs every request: in this process one after the other, or each in a forked child (at most `jobs` at
-// once) that sends its outcome back through a pipe. Outcomes are in request order.
-std::vector<PointOutcome> run_points(const std::vector<RunRequest>& reqs, bool fork_each, int jobs) {
+// once) that sends its outcome back through a pipe, with one progress line per finished child on stderr
+// (SystemC points take seconds to minutes each). Outcomes are in request order.
+std::vector<PointOutcome> run_points(const std::vector<RunRequest>& reqs, const std::vector<std::string>& labels,
+                                     bool fork_each, int jobs) {
     std::vector<PointOutcome> out(reqs.size());
     if (!fork_each) {
         for (std::size_t i = 0; i < reqs.size(); ++i) out[i] = run_in_process(reqs[i]);
@@ -120,7 +122,7 @@ std::vector<PointOutcome> run_points(const std::vector<RunRequest>& reqs, bool f
         int fd;
     };
     std::map<pid_t, Child> running;
-    std::size_t next = 0;
+    std::size_t next = 0, finished = 0;
     while (next < reqs.size() || !running.empty()) {
         while (next < reqs.size() && running.size() < static_cast<std::size_t>(jobs)) {
             const std::size_t i = next++;
@@ -188,6 +190,9 @@ std::vector<PointOutcome> run_points(const std::vector<RunRequest>& reqs, bool f
                                            : "exit status " + std::to_string(WEXITSTATUS(status))) + ")";
         }
         out[c.index] = o;
+        ++finished;
+        std::cerr << "[" << finished << "/" << reqs.size() << "] " << labels[c.index] << ": "
+                  << (o.kind == PointOutcome::Ok ? "ok" : "failed") << "\n" << std::flush;
     }
     return out;
 }
@@ -562,6 +567,7 @@ int run_sensitivity_command(const SensitivityOptions& opt, std::ostream& out) {
     RunRequest base_req = opt.base;
     base_req.gpus.clear();
     std::vector<RunRequest> reqs = {base_req};
+    std::vector<std::string> labels = {"base"};
     std::vector<SensitivityRow> rows;
     std::vector<std::size_t> first_req;  // index into reqs of each row's low point; 0 when skipped
     for (const auto& k : keys) {
@@ -591,13 +597,14 @@ int run_sensitivity_command(const SensitivityOptions& opt, std::ostream& out) {
                 RunRequest r = base_req;
                 r.sets.push_back("wafer." + k + "=" + shortest(v) + row.unit);
                 reqs.push_back(r);
+                labels.push_back(r.sets.back());
             }
         }
         rows.push_back(row);
     }
 
     const bool fork_each = opt.base.engine == "systemc" || opt.jobs > 1;
-    const std::vector<PointOutcome> outs = run_points(reqs, fork_each, opt.jobs);
+    const std::vector<PointOutcome> outs = run_points(reqs, labels, fork_each, opt.jobs);
     const PointOutcome& base = outs[0];
     if (base.kind == PointOutcome::Input) throw InputError("", 0, "", "base run: " + base.error);
     if (base.kind == PointOutcome::Plan) throw PlanError("base run: " + base.error);
