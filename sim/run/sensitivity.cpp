@@ -570,11 +570,16 @@ int run_sensitivity_command(const SensitivityOptions& opt, std::ostream& out) {
     std::vector<std::string> labels = {"base"};
     std::vector<SensitivityRow> rows;
     std::vector<std::size_t> first_req;  // index into reqs of each row's low point; 0 when skipped
+    // The SystemC engine counts whole cycles (the fabric kernel truncates hop and turn latencies to
+    // integers, the engine rounds the relay latency): a fractional cycle count would be simulated as
+    // another value than the one reported, so under SystemC cycle parameters are rounded like integers.
+    const bool whole_cycles = opt.base.engine == "systemc";
     for (const auto& k : keys) {
         const ParamDef& d = *table.find(k);
         SensitivityRow row;
         row.key = k;
-        row.integer = d.type == ParamType::Int;
+        const bool cycles = d.type == ParamType::Quantity && d.unit == UnitKind::Cycles;
+        row.integer = d.type == ParamType::Int || (whole_cycles && cycles);
         row.unit = d.type == ParamType::Quantity ? unit_kind_symbol(d.unit) : "";
         row.base = base_run.wafer.params.num(k);
         row.low = perturb(row.base, -opt.delta, row.integer);
@@ -586,7 +591,8 @@ int run_sensitivity_command(const SensitivityOptions& opt, std::ostream& out) {
         } else if (row.integer && row.low == row.base && row.high == row.base) {
             row.status = "skipped";
             row.error = "±" + percent_text(opt.delta) + "% of " + shortest(row.base) + " rounds to " + shortest(row.base) +
-                        " (integer parameter); use a larger --delta";
+                        (d.type == ParamType::Int ? " (integer parameter)" : " (the SystemC engine counts whole cycles)") +
+                        "; use a larger --delta";
             row.low = row.high = kNaN;
         }
         if (row.status == "skipped") {

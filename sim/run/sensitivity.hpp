@@ -49,7 +49,7 @@ struct MetricSensitivity {
 struct SensitivityRow {
     std::string key;        // relative to the wafer table ("core.sram")
     std::string unit;       // base-unit symbol ("B", "Hz", "cycles"; "" for plain numbers)
-    bool integer = false;   // an Int parameter (values rounded)
+    bool integer = false;   // values rounded: an Int parameter, or a cycle count under the SystemC engine
     double base = 0, low = 0, high = 0;  // in base units
     std::string status;     // ok | low failed | high failed | failed | skipped
     std::string error;      // why a point failed or the parameter was skipped ("" when ok)
