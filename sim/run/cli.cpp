@@ -15,6 +15,7 @@
 #include "sim/run/outputs.hpp"
 #include "sim/run/report_command.hpp"
 #include "sim/run/run_config.hpp"
+#include "sim/run/sensitivity.hpp"
 #include "sim/run/sweep.hpp"
 #include "sim/run/validate.hpp"
 
@@ -48,6 +49,14 @@ std::string join_args(int argc, char** argv) {
         s += argv[i];
     }
     return s;
+}
+
+// --max-wall / --max-cycles become systemc.* overrides (a bare cycle count gets its unit).
+void add_bounds(RunRequest& req, const std::string& max_wall, const std::string& max_cycles) {
+    if (!max_wall.empty()) req.sets.push_back("systemc.max_wall=" + max_wall);
+    if (!max_cycles.empty())
+        req.sets.push_back("systemc.max_cycles=" + max_cycles +
+                           (max_cycles.find_first_not_of("0123456789") == std::string::npos ? "cycles" : ""));
 }
 
 int cmd_run(const RunRequest& req, const std::string& out, bool quiet, const std::string& command_line) {
@@ -118,6 +127,26 @@ int cli_main(int argc, char** argv) {
     repc->add_option("-o,--output", rep.output, "HTML file (default DIR/report.html); NAME.md and NAME_files/ go beside it");
     repc->add_option("--pareto", rep.pareto, "sweep: METRIC_X,METRIC_Y of the Pareto front, each optionally :max or :min (default mapping.cores_used,decode.tokens_per_s)");
 
+    SensitivityOptions sens;
+    std::vector<std::string> sens_gpus;
+    std::string sens_wall, sens_cycles;
+    auto* sensc = app.add_subcommand("sensitivity", "vary each numeric wafer parameter by -X% and +X%; rank by the elasticity of decode/prefill tokens/s");
+    sensc->add_option("--wafer", sens.base.wafer, "wafer preset name or YAML path")->capture_default_str();
+    sensc->add_option("--model", sens.base.model, "model preset name or Hugging Face config.json path")->capture_default_str();
+    sensc->add_option("--gpu", sens_gpus, "accepted as in `run` and checked, but baselines are not run (wafer parameters do not move them)");
+    sensc->add_option("--phase", sens.base.phase, "decode | prefill | both")->capture_default_str();
+    sensc->add_option("--engine", sens.base.engine, "analytic (points in this process) or systemc (one child process per point)")->capture_default_str();
+    sensc->add_option("--set", sens.base.sets, "override a parameter of the base run: key.path=value (repeatable)");
+    sensc->add_option("--seed", sens.base.seed, "run seed")->capture_default_str();
+    sensc->add_option("--max-wall", sens_wall, "wall-clock bound of each simulated run, e.g. 30s (systemc.max_wall)");
+    sensc->add_option("--max-cycles", sens_cycles, "simulated-cycle bound of each run (systemc.max_cycles)");
+    sensc->add_option("--params", sens.params, "wafer keys to vary, comma-separated (default: every quantity and real number)")->delimiter(',');
+    sensc->add_option("--delta", sens.delta, "relative step X: each parameter at base*(1-X) and base*(1+X)")->capture_default_str();
+    sensc->add_option("--rank-by", sens.rank_by, "decode | prefill (default: decode when the phase runs it)");
+    sensc->add_option("--jobs,-j", sens.jobs, "points at once, each in its own process")->capture_default_str();
+    sensc->add_flag("--json", sens.json, "print one JSON object instead of the table");
+    sensc->add_option("--out", sens.out, "also write sensitivity.h5, sensitivity.csv and sensitivity.json into this folder");
+
     NocOptions noc;
     auto* nocc = app.add_subcommand("noc", "synthetic-traffic network mode: a BookSim2-style mesh of VC routers");
     nocc->add_option("--config", noc.config, "router config: preset name (configs/noc/) or YAML path")->capture_default_str();
@@ -149,16 +178,23 @@ int cli_main(int argc, char** argv) {
 
     try {
         if (*run) {
-            if (!max_wall.empty()) req.sets.push_back("systemc.max_wall=" + max_wall);
-            if (!max_cycles.empty())
-                req.sets.push_back("systemc.max_cycles=" + max_cycles +
-                                   (max_cycles.find_first_not_of("0123456789") == std::string::npos ? "cycles" : ""));
+            add_bounds(req, max_wall, max_cycles);
             if (!gpus.empty()) {
                 req.gpus.clear();
                 for (const auto& g : gpus)
                     if (g != "none") req.gpus.push_back(g);
             }
             return cmd_run(req, out, quiet, join_args(argc, argv));
+        }
+        if (*sensc) {
+            add_bounds(sens.base, sens_wall, sens_cycles);
+            if (!sens_gpus.empty()) {
+                sens.base.gpus.clear();
+                for (const auto& g : sens_gpus)
+                    if (g != "none") sens.base.gpus.push_back(g);
+            }
+            sens.command_line = join_args(argc, argv);
+            return run_sensitivity_command(sens);
         }
         if (*nocc) {
             noc.command_line = join_args(argc, argv);
