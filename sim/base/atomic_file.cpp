@@ -2,7 +2,9 @@
 #include "sim/base/atomic_file.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <fcntl.h>
 #include <stdexcept>
@@ -27,6 +29,26 @@ std::string dir_of(const std::string& path) {
     return s == std::string::npos ? "." : (s == 0 ? "/" : path.substr(0, s));
 }
 }  // namespace
+
+int remove_stale_tmps(const std::string& path) {
+    namespace fs = std::filesystem;
+    const std::string dir = dir_of(path);
+    const std::string prefix = fs::path(path).filename().string() + ".tmp.";
+    std::error_code ec;
+    int removed = 0;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        const std::string pid_text = name.substr(prefix.size());
+        if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+        const long pid = std::stol(pid_text);
+        if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
+            std::error_code rm;
+            if (fs::remove(it->path(), rm)) ++removed;
+        }
+    }
+    return removed;
+}
 
 void with_atomic_path(const std::string& path, const std::function<void(const std::string&)>& write) {
     const std::string tmp = tmp_name(path);

@@ -13,6 +13,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // The temporary file is removed if `write` throws.
 void with_atomic_path(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
 
+// Removes `path`.tmp.PID files left by a writer that was killed (PID no longer running); returns how
+// many. Temporary files of running processes are left alone.
+int remove_stale_tmps(const std::string& path);
+
 // Creates a directory and its parents (like mkdir -p). Throws std::runtime_error on failure.
 void make_dirs(const std::string& path);
 

@@ -20,9 +20,16 @@ hid_t check_id(hid_t id, const std::string& what) {
 H5Writer::H5Writer(const std::string& path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr noise
     m_file = check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create " + path);
+    // No object modification times in the file, so identical results give byte-identical files.
+    m_dcpl = check_id(H5Pcreate(H5P_DATASET_CREATE), "dataset properties");
+    check(H5Pset_obj_track_times(static_cast<hid_t>(m_dcpl), 0), "dataset properties");
+    m_gcpl = check_id(H5Pcreate(H5P_GROUP_CREATE), "group properties");
+    check(H5Pset_obj_track_times(static_cast<hid_t>(m_gcpl), 0), "group properties");
 }
 
 H5Writer::~H5Writer() {
+    if (m_dcpl >= 0) H5Pclose(static_cast<hid_t>(m_dcpl));
+    if (m_gcpl >= 0) H5Pclose(static_cast<hid_t>(m_gcpl));
     if (m_file >= 0) H5Fclose(static_cast<hid_t>(m_file));
 }
 
@@ -37,7 +44,7 @@ void H5Writer::group(const std::string& path) {
     if (path == "/" || path.empty()) return;
     if (H5Lexists(static_cast<hid_t>(m_file), path.c_str(), H5P_DEFAULT) > 0) return;
     ensure_parent(path);
-    hid_t g = check_id(H5Gcreate2(static_cast<hid_t>(m_file), path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    hid_t g = check_id(H5Gcreate2(static_cast<hid_t>(m_file), path.c_str(), H5P_DEFAULT, static_cast<hid_t>(m_gcpl), H5P_DEFAULT),
                        "create group " + path);
     H5Gclose(g);
 }
@@ -85,7 +92,7 @@ void H5Writer::dataset(const std::string& path, const std::vector<double>& data,
     hsize_t dims[1] = {data.size()};
     hid_t space = H5Screate_simple(1, dims, nullptr);
     hid_t d = check_id(H5Dcreate2(static_cast<hid_t>(m_file), path.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT,
-                                  H5P_DEFAULT, H5P_DEFAULT),
+                                  static_cast<hid_t>(m_dcpl), H5P_DEFAULT),
                        "create dataset " + path);
     if (!data.empty()) check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + path);
     H5Dclose(d);
@@ -99,7 +106,7 @@ void H5Writer::dataset(const std::string& path, const std::vector<std::int64_t>&
     hsize_t dims[1] = {data.size()};
     hid_t space = H5Screate_simple(1, dims, nullptr);
     hid_t d = check_id(H5Dcreate2(static_cast<hid_t>(m_file), path.c_str(), H5T_STD_I64LE, space, H5P_DEFAULT,
-                                  H5P_DEFAULT, H5P_DEFAULT),
+                                  static_cast<hid_t>(m_dcpl), H5P_DEFAULT),
                        "create dataset " + path);
     if (!data.empty()) check(H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + path);
     H5Dclose(d);
@@ -113,7 +120,7 @@ void H5Writer::dataset2d(const std::string& path, const std::vector<float>& data
     ensure_parent(path);
     hsize_t dims[2] = {rows, cols};
     hid_t space = H5Screate_simple(2, dims, nullptr);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t dcpl = H5Pcopy(static_cast<hid_t>(m_dcpl));
     if (rows > 0 && cols > 0) {
         hsize_t chunk[2] = {std::min<hsize_t>(rows, 256), std::min<hsize_t>(cols, 256)};
         H5Pset_chunk(dcpl, 2, chunk);
@@ -139,8 +146,8 @@ void H5Writer::strings(const std::string& path, const std::vector<std::string>& 
     H5Tset_size(type, width);
     hsize_t dims[1] = {data.size()};
     hid_t space = H5Screate_simple(1, dims, nullptr);
-    hid_t d = check_id(H5Dcreate2(static_cast<hid_t>(m_file), path.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT,
-                                  H5P_DEFAULT),
+    hid_t d = check_id(H5Dcreate2(static_cast<hid_t>(m_file), path.c_str(), type, space, H5P_DEFAULT,
+                                  static_cast<hid_t>(m_dcpl), H5P_DEFAULT),
                        "create dataset " + path);
     if (!data.empty()) check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "write " + path);
     H5Dclose(d);
@@ -153,7 +160,7 @@ void H5Writer::scalar(const std::string& path, double value, const std::string& 
     ensure_parent(path);
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t d = check_id(H5Dcreate2(static_cast<hid_t>(m_file), path.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT,
-                                  H5P_DEFAULT, H5P_DEFAULT),
+                                  static_cast<hid_t>(m_dcpl), H5P_DEFAULT),
                        "create dataset " + path);
     check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), "write " + path);
     H5Dclose(d);

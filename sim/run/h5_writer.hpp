@@ -33,6 +33,7 @@ private:
     void ensure_parent(const std::string& path);
     void describe(const std::string& path, const std::string& unit, const std::string& description);
     std::int64_t m_file = -1;
+    std::int64_t m_dcpl = -1, m_gcpl = -1;  // creation properties without object times
 };
 
 }  // namespace wafersim::run

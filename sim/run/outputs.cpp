@@ -180,6 +180,9 @@ std::string trace_json(const RunResult& r) {
 
 void write_outputs(const std::string& dir, const ResolvedRun& run, const RunResult& r, const std::string& command_line) {
     make_dirs(dir);
+    // A run killed while writing here left NAME.tmp.PID files; they were never complete results.
+    for (const char* name : {"trace.json", "summary.json", "config.resolved.yaml", "results.h5"})
+        remove_stale_tmps(dir + "/" + name);
     if (!r.wafer.trace.empty()) write_file_atomic(dir + "/trace.json", trace_json(r));
     write_file_atomic(dir + "/summary.json", summary_json(run, r));
     write_file_atomic(dir + "/config.resolved.yaml", resolved_config_yaml(run, command_line));
