@@ -202,6 +202,13 @@ double FabricKernel::estimate_bytes(const WaferSpec& wafer, const KernelConfig& 
 
 void FabricKernel::configure(const WaferSpec& wafer, const KernelConfig& cfg) {
     if (cfg.quantum < 1) throw InternalError("fabric kernel: quantum must be at least 1 cycle");
+    // The kernel moves messages in whole cycles; a fractional latency would be truncated silently.
+    for (const auto& [key, v] : {std::pair<const char*, double>{"link.hop_latency", wafer.hop_latency_cycles},
+                                 {"link.turn_latency", wafer.turn_latency_cycles}})
+        if (v != std::floor(v))
+            throw InputError(wafer.source_file, 0, key,
+                             "the SystemC engine simulates whole cycles; found " + std::to_string(v) +
+                                 " cycles (round it, or use --engine analytic)");
     const Cycle min_latency = static_cast<Cycle>(std::max(1.0, wafer.hop_latency_cycles));
     if (cfg.quantum > min_latency)
         throw InputError("--set", 0, "systemc.quantum",
