@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace wafersim::engines {
 
@@ -27,6 +28,47 @@ double multicast_cycles(double n, double m, const fabric::WaferSpec& w) {
     return (n - 1) * w.hop_latency_cycles + m;
 }
 
+double ktree_cycles(CollectiveKind kind, double n_cores, double m, const fabric::WaferSpec& w) {
+    const mapping::KTreeShape kt(static_cast<std::int64_t>(std::llround(n_cores)));
+    const std::int64_t n = kt.n, G = kt.groups;
+    if (n <= 1) return 0;
+    const double hop = w.hop_latency_cycles;
+    const double rc = w.relay_latency_cycles + w.relay_per_wavelet_cycles;  // relay of one forwarded message
+    const double tail = (m - 1) * std::max(1.0, w.relay_per_wavelet_cycles);
+    // Level 1: in each group, the two halves chain toward the root at the same time; the root is done
+    // when the longer half has arrived (it combines the two streams as they come in).
+    std::vector<double> t1(static_cast<std::size_t>(G));
+    for (std::int64_t g = 0; g < G; ++g) {
+        const std::int64_t links = std::max(kt.root(g) - kt.lo(g), kt.hi(g) - 1 - kt.root(g));
+        t1[static_cast<std::size_t>(g)] = links > 0 ? static_cast<double>(links) * (hop + rc) + tail : 0.0;
+    }
+    const std::int64_t hl = kt.left_root_group(), hr = kt.right_root_group();
+    const std::int64_t rl = kt.root(hl), rr = kt.root(hr);
+    double fl = t1[0], fr = t1[0];
+    if (G > 1) {
+        // Level 2: the left roots chain east toward group hl's root, the right roots west toward hr's.
+        double s = t1[0];
+        for (std::int64_t g = 1; g <= hl; ++g)
+            s = std::max(t1[static_cast<std::size_t>(g)], s + static_cast<double>(kt.root(g) - kt.root(g - 1)) * hop + rc);
+        const double cl = hl > 0 ? s + tail : t1[0];
+        s = t1[static_cast<std::size_t>(G - 1)];
+        for (std::int64_t g = G - 2; g >= hr; --g)
+            s = std::max(t1[static_cast<std::size_t>(g)], s + static_cast<double>(kt.root(g + 1) - kt.root(g)) * hop + rc);
+        const double cr = hr < G - 1 ? s + tail : t1[static_cast<std::size_t>(G - 1)];
+        // The two roots exchange their partial sums (one message each way, rr - rl hops).
+        const double x = static_cast<double>(rr - rl) * hop + rc;
+        fl = std::max(cl, cr + x) + tail;
+        fr = std::max(cr, cl + x) + tail;
+    }
+    if (kind != CollectiveKind::AllReduce) return std::max(fl, fr);
+    // Multicasts back: left root west to position 0; right root east to n-1 and west to rl+1.
+    double done = std::max(fl, fr);
+    if (rl > 0) done = std::max(done, fl + multicast_cycles(static_cast<double>(rl + 1), m, w));
+    if (rr < n - 1) done = std::max(done, fr + multicast_cycles(static_cast<double>(n - rr), m, w));
+    if (rr - rl > 1) done = std::max(done, fr + multicast_cycles(static_cast<double>(rr - rl), m, w));
+    return done;
+}
+
 double collective_cycles(CollectiveKind kind, AllReduceAlgo algo, double n, double bytes, const fabric::WaferSpec& w) {
     if (n <= 1) return 0;
     const double m = wavelets(bytes, w);
@@ -48,6 +90,8 @@ double collective_cycles(CollectiveKind kind, AllReduceAlgo algo, double n, doub
                     const double k = std::ceil(n / g);
                     return chain_cycles(g, m, 1, w) + chain_cycles(k, m, g, w) + bcast;
                 }
+                case AllReduceAlgo::KTree:
+                    return ktree_cycles(kind, n, m, w);
                 case AllReduceAlgo::Ring: {
                     // Reduce-scatter then all-gather on a folded ring (neighbours 2 hops apart), n-1 steps
                     // each, chunks of m/n wavelets. A plain reduce is the reduce-scatter plus a gather.

@@ -1,7 +1,7 @@
 // SystemC engine: executes each phase program on the fabric kernel. Compute runs on every core of its
-// region; collectives (chain, two-level tree, folded ring, multicast, shifts) are generated as the real
-// messages between real cores along XY routes; every core starts a step when its own inputs are ready
-// (dataflow), so steps, layers and prefill chunks overlap wherever the data allow.
+// region; collectives (chain, two-level tree, two-way K-tree, folded ring, multicast, shifts) are
+// generated as the real messages between real cores along XY routes; every core starts a step when its
+// own inputs are ready (dataflow), so steps, layers and prefill chunks overlap wherever the data allow.
 #include "sim/engines/systemc_engine.hpp"
 
 #include <algorithm>
@@ -60,7 +60,8 @@ const ParamTable& systemc_param_table() {
 
 namespace {
 
-constexpr std::uint8_t kMsgChain = 1, kMsgLevel2 = 2, kMsgCast = 3, kMsgRing = 4, kMsgShift = 5, kMsgHandoff = 6;
+constexpr std::uint8_t kMsgChain = 1, kMsgLevel2 = 2, kMsgCast = 3, kMsgRing = 4, kMsgShift = 5, kMsgHandoff = 6,
+                       kMsgKt1 = 7, kMsgKt2 = 8, kMsgKtX = 9;
 
 std::uint64_t make_tag(std::uint32_t step, std::uint8_t kind, std::uint32_t extra = 0) {
     return static_cast<std::uint64_t>(step) | (static_cast<std::uint64_t>(kind) << 32) |
@@ -68,6 +69,7 @@ std::uint64_t make_tag(std::uint32_t step, std::uint8_t kind, std::uint32_t extr
 }
 std::uint32_t tag_step(std::uint64_t t) { return static_cast<std::uint32_t>(t & 0xFFFFFFFFu); }
 std::uint8_t tag_kind(std::uint64_t t) { return static_cast<std::uint8_t>((t >> 32) & 0xFF); }
+std::uint32_t tag_extra(std::uint64_t t) { return static_cast<std::uint32_t>((t >> 40) & 0xFFFFFF); }
 
 struct Geom {
     int wafer = 0;
@@ -100,6 +102,7 @@ struct StepState {
     Cycle first_start = kNever, last_finish = 0;
     // Collective scratch, per core of the region.
     std::vector<Cycle> head_in, head_in2, t1, arrived, arrived_from_send;
+    std::vector<Cycle> kt_h2, kt_hx, kt_c2;  // K-tree: level-2 head in, exchange head in, level-2 done
     std::vector<std::uint32_t> count;
     std::uint32_t wavelets = 1;
     double compute_cycles = 0;  // compute step, or compute per repeat of a shift
@@ -300,6 +303,14 @@ private:
                 s.head_in2.assign(static_cast<std::size_t>(n), kNever);
                 s.t1.assign(static_cast<std::size_t>(n), kNever);
             }
+            if (st.algo == AllReduceAlgo::KTree && st.collective != CollectiveKind::Shift &&
+                st.collective != CollectiveKind::Broadcast) {
+                s.head_in2.assign(static_cast<std::size_t>(n), kNever);
+                s.t1.assign(static_cast<std::size_t>(n), kNever);
+                s.kt_h2.assign(static_cast<std::size_t>(n), kNever);
+                s.kt_hx.assign(static_cast<std::size_t>(n), kNever);
+                s.kt_c2.assign(static_cast<std::size_t>(n), kNever);
+            }
             if (st.algo == AllReduceAlgo::Ring || st.collective == CollectiveKind::Shift)
                 s.count.assign(static_cast<std::size_t>(n), 0);
             if (st.collective == CollectiveKind::Shift) s.arrived_from_send.assign(static_cast<std::size_t>(n), 0);
@@ -326,6 +337,9 @@ private:
         std::vector<Cycle>().swap(s.t1);
         std::vector<Cycle>().swap(s.arrived);
         std::vector<Cycle>().swap(s.arrived_from_send);
+        std::vector<Cycle>().swap(s.kt_h2);
+        std::vector<Cycle>().swap(s.kt_hx);
+        std::vector<Cycle>().swap(s.kt_c2);
         std::vector<std::uint32_t>().swap(s.count);
         std::vector<std::int32_t>().swap(s.line_rep);
         std::vector<std::int64_t>().swap(s.line_delta);
@@ -456,6 +470,7 @@ private:
             case CollectiveKind::AllReduce:
                 if (st.algo == AllReduceAlgo::Ring) ring_try(sid, i, pos, n);
                 else if (st.algo == AllReduceAlgo::Tree) tree_try(sid, i, pos, n);
+                else if (st.algo == AllReduceAlgo::KTree) ktree_try(sid, i, pos, n);
                 else chain_try(sid, i, pos, 0, n, n);
                 return;
         }
@@ -663,6 +678,102 @@ private:
         root_done(sid, i, pos, n, k == 0 ? t1 : send_t + tail_cost(s));
     }
 
+    // Two-way K-tree (WaferLLM MeshGEMV), on mapping::KTreeShape. Level 1: in each group, the positions
+    // west of the root chain east toward it and those east of it chain west, at the same time; the root
+    // combines both streams. Level 2: the group roots west of the two central roots chain east toward
+    // the left one, the others west toward the right one (routers forward between roots). The two
+    // central roots exchange their partial sums, then multicast: the left root west to position 0, the
+    // right root east to n-1 and west to the left root's neighbour.
+    void ktree_try(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        if (s.pending[static_cast<std::size_t>(i)] != 0) return;
+        const mapping::KTreeShape kt(n);
+        const std::int64_t g = kt.group_of(pos), lo = kt.lo(g), hi = kt.hi(g), r = kt.root(g);
+        const Cycle ready = s.ready[static_cast<std::size_t>(i)];
+        if (pos != r) {
+            const bool west = pos < r;  // west half: sends east
+            const bool first = west ? pos == lo : pos == hi - 1;
+            Cycle send_t = ready;
+            if (!first) {
+                const Cycle h = west ? s.head_in[static_cast<std::size_t>(i)] : s.head_in2[static_cast<std::size_t>(i)];
+                if (h == kNever) return;
+                send_t = std::max(ready, h + relay_cost(s));
+                busy_add(s, i, relay_cost(s) + tail_cost(s));
+            }
+            send(s, sid, i, member(s, i, west ? pos + 1 : pos - 1), kMsgKt1, send_t, false, west ? 0 : 1);
+            if (s.step->collective == CollectiveKind::Reduce) coll_finish(sid, i, send_t + s.wavelets - 1);
+            return;
+        }
+        Cycle t = ready;
+        int streams = 0;
+        if (r > lo) {
+            const Cycle h = s.head_in[static_cast<std::size_t>(i)];
+            if (h == kNever) return;
+            t = std::max(t, h + relay_cost(s));
+            ++streams;
+        }
+        if (r < hi - 1) {
+            const Cycle h = s.head_in2[static_cast<std::size_t>(i)];
+            if (h == kNever) return;
+            t = std::max(t, h + relay_cost(s));
+            ++streams;
+        }
+        if (streams > 0) busy_add(s, i, static_cast<Cycle>(streams) * relay_cost(s) + tail_cost(s));
+        s.t1[static_cast<std::size_t>(i)] = streams > 0 ? t + tail_cost(s) : t;
+        ktree_level2(sid, i, pos, n);
+    }
+
+    void ktree_level2(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle t1 = s.t1[static_cast<std::size_t>(i)];
+        if (t1 == kNever) return;
+        const mapping::KTreeShape kt(n);
+        const std::int64_t g = kt.group_of(pos), G = kt.groups;
+        const std::int64_t hl = kt.left_root_group(), hr = kt.right_root_group();
+        if (G == 1) {
+            ktree_final(sid, i, pos, n, t1);
+            return;
+        }
+        const bool west = g <= hl;
+        const bool first = west ? g == 0 : g == G - 1;
+        Cycle send_t = t1;
+        if (!first) {
+            const Cycle h = s.kt_h2[static_cast<std::size_t>(i)];
+            if (h == kNever) return;
+            send_t = std::max(t1, h + relay_cost(s));
+            busy_add(s, i, relay_cost(s) + tail_cost(s));
+        }
+        if (g != hl && g != hr) {
+            send(s, sid, i, member(s, i, kt.root(west ? g + 1 : g - 1)), kMsgKt2, send_t, false, west ? 0 : 1);
+            if (s.step->collective == CollectiveKind::Reduce) coll_finish(sid, i, send_t + s.wavelets - 1);
+            return;
+        }
+        const Cycle c2 = first ? t1 : send_t + tail_cost(s);
+        s.kt_c2[static_cast<std::size_t>(i)] = c2;
+        send(s, sid, i, member(s, i, kt.root(g == hl ? hr : hl)), kMsgKtX, c2, false);
+        ktree_exchange(sid, i, pos, n);
+    }
+
+    void ktree_exchange(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle c2 = s.kt_c2[static_cast<std::size_t>(i)], hx = s.kt_hx[static_cast<std::size_t>(i)];
+        if (c2 == kNever || hx == kNever) return;
+        busy_add(s, i, relay_cost(s) + tail_cost(s));
+        ktree_final(sid, i, pos, n, std::max(c2, hx + relay_cost(s)) + tail_cost(s));
+    }
+
+    void ktree_final(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle f) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const mapping::KTreeShape kt(n);
+        const std::int64_t rl = kt.root(kt.left_root_group()), rr = kt.root(kt.right_root_group());
+        if (s.step->collective == CollectiveKind::AllReduce) {
+            if (pos == rl && rl > 0) send(s, sid, i, member(s, i, 0), kMsgCast, f, true);
+            if (pos == rr && rr < n - 1) send(s, sid, i, member(s, i, n - 1), kMsgCast, f, true);
+            if (pos == rr && rr - rl > 1) send(s, sid, i, member(s, i, rl + 1), kMsgCast, f, true);
+        }
+        coll_finish(sid, i, f);
+    }
+
     // Folded ring: order 0, 2, 4, ..., then the odd positions descending; neighbours are 2 hops apart
     // (1 at the ends). 2(n-1) steps of chunks of m/n wavelets: reduce-scatter then all-gather.
     static std::int64_t ring_pos(std::int64_t idx, std::int64_t n) {
@@ -851,6 +962,27 @@ void Executor::on_head(const Message& m, std::uint64_t, std::int64_t row, std::i
         case kMsgRing:
             ring_recv(sid, i, head, tail);
             break;
+        case kMsgKt1: {
+            (tag_extra(m.tag) == 0 ? s.head_in : s.head_in2)[static_cast<std::size_t>(i)] = head;
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            ktree_try(sid, i, pos, n);
+            break;
+        }
+        case kMsgKt2: {
+            s.kt_h2[static_cast<std::size_t>(i)] = head;
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            ktree_level2(sid, i, pos, n);
+            break;
+        }
+        case kMsgKtX: {
+            s.kt_hx[static_cast<std::size_t>(i)] = head;
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            ktree_exchange(sid, i, pos, n);
+            break;
+        }
         case kMsgShift: {
             s.arrived[static_cast<std::size_t>(i)] = tail;
             // The sender is this member's predecessor on the folded ring.

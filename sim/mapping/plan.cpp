@@ -1,6 +1,9 @@
 // Names of plan enums and plan-wide sums.
 #include "sim/mapping/plan.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace wafersim::mapping {
 
 const char* to_string(AllReduceAlgo a) {
@@ -8,8 +11,16 @@ const char* to_string(AllReduceAlgo a) {
         case AllReduceAlgo::Pipeline: return "pipeline";
         case AllReduceAlgo::Ring: return "ring";
         case AllReduceAlgo::Tree: return "tree";
+        case AllReduceAlgo::KTree: return "ktree";
     }
     return "?";
+}
+
+KTreeShape::KTreeShape(std::int64_t line) : n(std::max<std::int64_t>(1, line)) {
+    k = std::clamp<std::int64_t>(std::llround(std::sqrt(static_cast<double>(n))), 1, n);
+    groups = (n + k - 1) / k;
+    small = n / groups;
+    big_groups = n % groups;
 }
 
 const char* to_string(CollectiveKind k) {

@@ -32,7 +32,29 @@ enum class CollectiveKind {
 enum class AllReduceAlgo {
     Pipeline,  // chain: partial sums flow core to core, then a multicast back (Cerebras examples)
     Ring,      // reduce-scatter + all-gather on a folded ring (2-hop neighbours)
-    Tree,      // two-level K-tree: chains inside groups of ~sqrt(n), then among group leaders (WaferLLM)
+    Tree,      // two-level tree, one-way: chains inside groups of ~sqrt(n), then among group leaders
+    KTree,     // two-way K-tree (WaferLLM MeshGEMV): both halves of each group of ~sqrt(n) chain toward the
+               // group's middle at once, the group roots likewise toward two central roots, which exchange;
+               // then multicasts back
+};
+
+// The partition of a line of n cores used by AllReduceAlgo::KTree, shared by both engines:
+// G = ceil(n / round(sqrt(n))) groups of consecutive positions, balanced (the first n mod G groups have
+// one core more), so that every group finishes its first level at about the same time. The root of a
+// group is its middle position (floor); the group roots reduce in two halves toward the roots of groups
+// left_root_group() and right_root_group(), which exchange their partial sums.
+struct KTreeShape {
+    std::int64_t n = 1, k = 1, groups = 1, small = 1, big_groups = 0;  // sizes: small + 1 (first big_groups), small
+    explicit KTreeShape(std::int64_t line);
+    std::int64_t lo(std::int64_t g) const { return g * small + (g < big_groups ? g : big_groups); }
+    std::int64_t hi(std::int64_t g) const { return lo(g + 1); }
+    std::int64_t group_of(std::int64_t pos) const {
+        const std::int64_t edge = big_groups * (small + 1);
+        return pos < edge ? pos / (small + 1) : big_groups + (pos - edge) / small;
+    }
+    std::int64_t root(std::int64_t g) const { return lo(g) + (hi(g) - lo(g) - 1) / 2; }
+    std::int64_t left_root_group() const { return groups > 1 ? groups / 2 - 1 : 0; }
+    std::int64_t right_root_group() const { return groups > 1 ? groups / 2 : 0; }
 };
 
 const char* to_string(AllReduceAlgo a);
