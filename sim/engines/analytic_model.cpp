@@ -77,6 +77,8 @@ double collective_cycles(CollectiveKind kind, AllReduceAlgo algo, double n, doub
             return multicast_cycles(n, m, w);
         case CollectiveKind::Shift:
             return w.hop_latency_cycles + m;
+        case CollectiveKind::Panel:
+            return multicast_cycles(n, m, w);
         case CollectiveKind::Reduce:
         case CollectiveKind::AllReduce: {
             const double bcast = kind == CollectiveKind::AllReduce ? multicast_cycles(n, m, w) : 0.0;
@@ -122,10 +124,16 @@ StepCost step_cost(const Step& s, const fabric::WaferSpec& w) {
             break;
         case StepKind::Collective: {
             const double reps = static_cast<double>(std::max<std::int64_t>(1, s.repeats));
-            if (s.collective == CollectiveKind::Shift) {
+            if (s.collective == CollectiveKind::Shift || s.collective == CollectiveKind::Panel) {
                 // Each repeat: compute on the tiles in hand while the next tiles arrive (double
-                // buffering), then a software step to switch buffers.
-                const double comm = s.shift_hops * w.hop_latency_cycles + wavelets(s.bytes_per_core, w);
+                // buffering), then a software step to switch buffers. Shift: one message of
+                // `shift_hops` hops (`serial_messages` of them share the busiest link). Panel (SUMMA):
+                // a multicast along the line and one down the column, at the same time.
+                const double comm =
+                    s.collective == CollectiveKind::Shift
+                        ? s.shift_hops * w.hop_latency_cycles + s.serial_messages * wavelets(s.bytes_per_core, w)
+                        : std::max(multicast_cycles(static_cast<double>(s.group_cores), wavelets(s.bytes_per_core, w), w),
+                                   multicast_cycles(static_cast<double>(s.groups), wavelets(s.bytes2_per_core, w), w));
                 const double comp = compute_cycles(s.macs_per_core, s.elementwise_per_core, s.weight_bits, w);
                 const double per = std::max(comm, comp);
                 c.compute = reps * comp;

@@ -23,12 +23,22 @@ KTreeShape::KTreeShape(std::int64_t line) : n(std::max<std::int64_t>(1, line)) {
     big_groups = n % groups;
 }
 
+const char* to_string(GemmAlgo g) {
+    switch (g) {
+        case GemmAlgo::MeshGemm: return "meshgemm";
+        case GemmAlgo::Cannon: return "cannon";
+        case GemmAlgo::Summa: return "summa";
+    }
+    return "?";
+}
+
 const char* to_string(CollectiveKind k) {
     switch (k) {
         case CollectiveKind::AllReduce: return "allreduce";
         case CollectiveKind::Reduce: return "reduce";
         case CollectiveKind::Broadcast: return "broadcast";
         case CollectiveKind::Shift: return "shift";
+        case CollectiveKind::Panel: return "panel";
     }
     return "?";
 }

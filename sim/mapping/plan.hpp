@@ -26,6 +26,22 @@ enum class CollectiveKind {
     Reduce,     // the sum ends at one core of the group
     Broadcast,  // one core's vector reaches every core of the group (router multicast)
     Shift,      // every core sends its tile `shift_hops` cores along the axis (cyclic), `repeats` times
+    Panel,      // SUMMA: per repeat, the first core of each line multicasts `bytes_per_core` along the line
+                // and the first core of each column `bytes2_per_core` down the column, overlapped with compute
+};
+
+// Which neighbour a Shift step sends to.
+enum class ShiftPattern {
+    FoldedRing,  // successor on the folded ring 0, 2, 4, ..., 5, 3, 1: 2 hops (1 at the ends), no long link
+    Torus,       // position p sends to p + 1, the last one back to position 0 (n - 1 hops): Cannon on a mesh
+    Skew,        // line l (row index) sends each tile l positions back (cyclic): Cannon's initial alignment
+};
+
+// Distributed GEMM of prefill (mapping.gemm). The weights stay where decode keeps them.
+enum class GemmAlgo {
+    MeshGemm,  // activation tiles along the rows, fp32 partial sums along the columns, 2-hop folded-ring shifts
+    Cannon,    // the same tiles on a torus laid on the mesh: an initial skew, then 1-hop shifts + a wrap-around
+    Summa,     // partial sums stationary; per k-panel, activations multicast along rows, weights down columns
 };
 
 // All-reduce algorithms on a line of n cores (mapping.allreduce).
@@ -58,6 +74,7 @@ struct KTreeShape {
 };
 
 const char* to_string(AllReduceAlgo a);
+const char* to_string(GemmAlgo g);
 const char* to_string(CollectiveKind k);
 const char* to_string(Along a);
 
@@ -85,6 +102,9 @@ struct Step {
     double bytes_per_core = 0;     // vector each core contributes / forwards
     std::int64_t shift_hops = 1;   // Shift only
     std::int64_t repeats = 1;      // Shift only: how many shift steps (each paired with `macs_per_core`)
+    ShiftPattern pattern = ShiftPattern::FoldedRing;  // Shift only
+    double serial_messages = 1;    // Shift only: messages that share the busiest link (the analytic skew)
+    double bytes2_per_core = 0;    // Panel only: the column multicast's bytes
 
     // Handoff of activations to the next stage (on the same wafer or over a wafer-to-wafer link).
     double bytes = 0;
@@ -124,6 +144,7 @@ struct ExecutionPlan {
     int wafers = 1;
     std::int64_t grid_rows = 0, grid_cols = 0;  // per-stage grid
     AllReduceAlgo allreduce = AllReduceAlgo::Tree;
+    GemmAlgo gemm = GemmAlgo::MeshGemm;
     Workload workload;
     models::PrecisionPolicy precision;
     std::vector<Stage> stages;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
+#include <string>
 
 #include "sim/engines/analytic_model.hpp"
 #include "tests/test_support.hpp"
@@ -86,4 +88,78 @@ TEST(KTreeTheory, TwoWayTreeBeatsTheOneWayTreeOnLongLines) {
             EXPECT_GT(kt, 0.4 * tr) << "n=" << n << " bytes=" << bytes;
         }
     }
+}
+
+// ---- prefill GEMM (mapping.gemm) ----
+
+namespace {
+
+mapping::Step tiled(CollectiveKind kind, double bytes, double macs, std::int64_t repeats) {
+    mapping::Step s;
+    s.kind = mapping::StepKind::Collective;
+    s.collective = kind;
+    s.along = mapping::Along::Row;
+    s.bytes_per_core = bytes;
+    s.macs_per_core = macs;
+    s.repeats = repeats;
+    return s;
+}
+
+}  // namespace
+
+TEST(GemmTheory, StepCostsOfTheThreeAlgorithms) {
+    auto w = test::load_wafer_preset("wse2");  // hop 1, relay 16, 4 B per wavelet, 2.92 MAC/cycle
+    // MeshGEMM: 2-hop folded-ring shift of 40 B (10 wavelets), 8 repeats, no compute:
+    //   per repeat 2 + 10 = 12 exposed cycles + 16 to switch buffers.
+    auto mesh = tiled(CollectiveKind::Shift, 40, 0, 8);
+    mesh.shift_hops = 2;
+    auto c = engines::step_cost(mesh, w);
+    EXPECT_DOUBLE_EQ(c.collective, 8 * 12);
+    EXPECT_DOUBLE_EQ(c.overhead, 8 * 16);
+    // Cannon on a line of 8: every repeat waits for the wrap-around, 7 hops + 10 wavelets = 17.
+    auto cannon = mesh;
+    cannon.pattern = mapping::ShiftPattern::Torus;
+    cannon.shift_hops = 7;
+    EXPECT_DOUBLE_EQ(engines::step_cost(cannon, w).collective, 8 * 17);
+    // Its skew: one shift of up to 7 hops with 4 tiles sharing the busiest link: 7 + 4 * 10 = 47.
+    auto skew = tiled(CollectiveKind::Shift, 40, 0, 1);
+    skew.pattern = mapping::ShiftPattern::Skew;
+    skew.shift_hops = 7;
+    skew.serial_messages = 4;
+    EXPECT_DOUBLE_EQ(engines::step_cost(skew, w).collective, 47);
+    // SUMMA on 4 x 8: 10 wavelets multicast along 8 cores (7 + 10 = 17) while 2 wavelets go down 4 (3 + 2).
+    auto summa = tiled(CollectiveKind::Panel, 40, 0, 8);
+    summa.group_cores = 8;
+    summa.groups = 4;
+    summa.bytes2_per_core = 8;
+    EXPECT_DOUBLE_EQ(engines::step_cost(summa, w).collective, 8 * 17);
+    // ... and when the column multicast is the longer one: 40 wavelets down 4 cores = 3 + 40.
+    summa.bytes2_per_core = 160;
+    EXPECT_DOUBLE_EQ(engines::step_cost(summa, w).collective, 8 * 43);
+    // Compute hides communication: 292 MACs = 100 cycles per repeat > 43, nothing exposed.
+    summa.macs_per_core = 292;
+    c = engines::step_cost(summa, w);
+    EXPECT_NEAR(c.compute, 8 * 100, 1e-9);
+    EXPECT_NEAR(c.collective, 0, 1e-9);
+}
+
+TEST(GemmTheory, MeshGemmIsTheFastestPrefillOnAWideGrid) {
+    // Llama-3-8B on WSE-2 at 480x480 (analytic): MeshGEMM's 2-hop shifts beat Cannon, whose every step
+    // waits for the 479-hop wrap-around, and SUMMA, whose every panel is multicast across 480 cores.
+    auto ttft = [](const std::string& gemm) {
+        test::TempDir d;
+        const auto r = test::run_cli("run --wafer wse2 --model llama-3-8b --gpu none --phase prefill --set mapping.grid=480x480 "
+                                     "--set mapping.gemm=" + gemm + " --out " + test::quote(d.path + "/o") + " -q");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        const std::string s = test::read_file(d.path + "/o/summary.json");
+        const auto k = s.find("\"ttft_s\":");
+        EXPECT_NE(k, std::string::npos);
+        return k == std::string::npos ? 0.0 : std::stod(s.substr(k + 9));
+    };
+    const double mesh = ttft("meshgemm"), cannon = ttft("cannon"), summa = ttft("summa");
+    std::cout << "[ measured ] TTFT 480x480: meshgemm " << mesh << " s, cannon " << cannon << " s, summa " << summa << " s\n";
+    EXPECT_LT(mesh, cannon);
+    EXPECT_LT(mesh, summa);
+    // The wrap-around costs Cannon at least 479 cycles per step against MeshGEMM's 2 + m.
+    EXPECT_GT(cannon, 1.5 * mesh);
 }
