@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace wafersim::engines {
 
@@ -27,6 +28,47 @@ double multicast_cycles(double n, double m, const fabric::WaferSpec& w) {
     return (n - 1) * w.hop_latency_cycles + m;
 }
 
+double ktree_cycles(CollectiveKind kind, double n_cores, double m, const fabric::WaferSpec& w) {
+    const mapping::KTreeShape kt(static_cast<std::int64_t>(std::llround(n_cores)));
+    const std::int64_t n = kt.n, G = kt.groups;
+    if (n <= 1) return 0;
+    const double hop = w.hop_latency_cycles;
+    const double rc = w.relay_latency_cycles + w.relay_per_wavelet_cycles;  // relay of one forwarded message
+    const double tail = (m - 1) * std::max(1.0, w.relay_per_wavelet_cycles);
+    // Level 1: in each group, the two halves chain toward the root at the same time; the root is done
+    // when the longer half has arrived (it combines the two streams as they come in).
+    std::vector<double> t1(static_cast<std::size_t>(G));
+    for (std::int64_t g = 0; g < G; ++g) {
+        const std::int64_t links = std::max(kt.root(g) - kt.lo(g), kt.hi(g) - 1 - kt.root(g));
+        t1[static_cast<std::size_t>(g)] = links > 0 ? static_cast<double>(links) * (hop + rc) + tail : 0.0;
+    }
+    const std::int64_t hl = kt.left_root_group(), hr = kt.right_root_group();
+    const std::int64_t rl = kt.root(hl), rr = kt.root(hr);
+    double fl = t1[0], fr = t1[0];
+    if (G > 1) {
+        // Level 2: the left roots chain east toward group hl's root, the right roots west toward hr's.
+        double s = t1[0];
+        for (std::int64_t g = 1; g <= hl; ++g)
+            s = std::max(t1[static_cast<std::size_t>(g)], s + static_cast<double>(kt.root(g) - kt.root(g - 1)) * hop + rc);
+        const double cl = hl > 0 ? s + tail : t1[0];
+        s = t1[static_cast<std::size_t>(G - 1)];
+        for (std::int64_t g = G - 2; g >= hr; --g)
+            s = std::max(t1[static_cast<std::size_t>(g)], s + static_cast<double>(kt.root(g + 1) - kt.root(g)) * hop + rc);
+        const double cr = hr < G - 1 ? s + tail : t1[static_cast<std::size_t>(G - 1)];
+        // The two roots exchange their partial sums (one message each way, rr - rl hops).
+        const double x = static_cast<double>(rr - rl) * hop + rc;
+        fl = std::max(cl, cr + x) + tail;
+        fr = std::max(cr, cl + x) + tail;
+    }
+    if (kind != CollectiveKind::AllReduce) return std::max(fl, fr);
+    // Multicasts back: left root west to position 0; right root east to n-1 and west to rl+1.
+    double done = std::max(fl, fr);
+    if (rl > 0) done = std::max(done, fl + multicast_cycles(static_cast<double>(rl + 1), m, w));
+    if (rr < n - 1) done = std::max(done, fr + multicast_cycles(static_cast<double>(n - rr), m, w));
+    if (rr - rl > 1) done = std::max(done, fr + multicast_cycles(static_cast<double>(rr - rl), m, w));
+    return done;
+}
+
 double collective_cycles(CollectiveKind kind, AllReduceAlgo algo, double n, double bytes, const fabric::WaferSpec& w) {
     if (n <= 1) return 0;
     const double m = wavelets(bytes, w);
@@ -35,6 +77,8 @@ double collective_cycles(CollectiveKind kind, AllReduceAlgo algo, double n, doub
             return multicast_cycles(n, m, w);
         case CollectiveKind::Shift:
             return w.hop_latency_cycles + m;
+        case CollectiveKind::Panel:
+            return multicast_cycles(n, m, w);
         case CollectiveKind::Reduce:
         case CollectiveKind::AllReduce: {
             const double bcast = kind == CollectiveKind::AllReduce ? multicast_cycles(n, m, w) : 0.0;
@@ -48,6 +92,8 @@ double collective_cycles(CollectiveKind kind, AllReduceAlgo algo, double n, doub
                     const double k = std::ceil(n / g);
                     return chain_cycles(g, m, 1, w) + chain_cycles(k, m, g, w) + bcast;
                 }
+                case AllReduceAlgo::KTree:
+                    return ktree_cycles(kind, n, m, w);
                 case AllReduceAlgo::Ring: {
                     // Reduce-scatter then all-gather on a folded ring (neighbours 2 hops apart), n-1 steps
                     // each, chunks of m/n wavelets. A plain reduce is the reduce-scatter plus a gather.
@@ -78,10 +124,16 @@ StepCost step_cost(const Step& s, const fabric::WaferSpec& w) {
             break;
         case StepKind::Collective: {
             const double reps = static_cast<double>(std::max<std::int64_t>(1, s.repeats));
-            if (s.collective == CollectiveKind::Shift) {
+            if (s.collective == CollectiveKind::Shift || s.collective == CollectiveKind::Panel) {
                 // Each repeat: compute on the tiles in hand while the next tiles arrive (double
-                // buffering), then a software step to switch buffers.
-                const double comm = s.shift_hops * w.hop_latency_cycles + wavelets(s.bytes_per_core, w);
+                // buffering), then a software step to switch buffers. Shift: one message of
+                // `shift_hops` hops (`serial_messages` of them share the busiest link). Panel (SUMMA):
+                // a multicast along the line and one down the column, at the same time.
+                const double comm =
+                    s.collective == CollectiveKind::Shift
+                        ? s.shift_hops * w.hop_latency_cycles + s.serial_messages * wavelets(s.bytes_per_core, w)
+                        : std::max(multicast_cycles(static_cast<double>(s.group_cores), wavelets(s.bytes_per_core, w), w),
+                                   multicast_cycles(static_cast<double>(s.groups), wavelets(s.bytes2_per_core, w), w));
                 const double comp = compute_cycles(s.macs_per_core, s.elementwise_per_core, s.weight_bits, w);
                 const double per = std::max(comm, comp);
                 c.compute = reps * comp;

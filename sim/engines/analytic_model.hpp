@@ -14,6 +14,11 @@ double wavelets(double bytes, const fabric::WaferSpec& w);
 double chain_cycles(double n, double m_wavelets, double spacing, const fabric::WaferSpec& w);
 // Router multicast along a line of n cores (no software on the way).
 double multicast_cycles(double n, double m_wavelets, const fabric::WaferSpec& w);
+// Two-way K-tree all-reduce (or reduce) on a line of n cores (mapping::KTreeShape), m wavelets: the exact
+// contention-free schedule of the messages the SystemC engine sends, computed group by group (O(sqrt n)).
+// For n = k*G with G even (all groups full): chain(ceil((k-1)/2) + 1, m, 1) + chain(G/2, m, k)
+// + chain(2, m, k) + mc(n - r, m), r = the root of group G/2 (G/2*k + floor((k-1)/2)).
+double ktree_cycles(mapping::CollectiveKind kind, double n, double m_wavelets, const fabric::WaferSpec& w);
 // One collective instance (all groups run in parallel on disjoint links) — cycles, zero contention.
 double collective_cycles(mapping::CollectiveKind kind, mapping::AllReduceAlgo algo, double n, double bytes,
                          const fabric::WaferSpec& w);

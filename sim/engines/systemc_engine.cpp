@@ -1,7 +1,7 @@
 // SystemC engine: executes each phase program on the fabric kernel. Compute runs on every core of its
-// region; collectives (chain, two-level tree, folded ring, multicast, shifts) are generated as the real
-// messages between real cores along XY routes; every core starts a step when its own inputs are ready
-// (dataflow), so steps, layers and prefill chunks overlap wherever the data allow.
+// region; collectives (chain, two-level tree, two-way K-tree, folded ring, multicast, shifts) are
+// generated as the real messages between real cores along XY routes; every core starts a step when its
+// own inputs are ready (dataflow), so steps, layers and prefill chunks overlap wherever the data allow.
 #include "sim/engines/systemc_engine.hpp"
 
 #include <algorithm>
@@ -60,7 +60,8 @@ const ParamTable& systemc_param_table() {
 
 namespace {
 
-constexpr std::uint8_t kMsgChain = 1, kMsgLevel2 = 2, kMsgCast = 3, kMsgRing = 4, kMsgShift = 5, kMsgHandoff = 6;
+constexpr std::uint8_t kMsgChain = 1, kMsgLevel2 = 2, kMsgCast = 3, kMsgRing = 4, kMsgShift = 5, kMsgHandoff = 6,
+                       kMsgKt1 = 7, kMsgKt2 = 8, kMsgKtX = 9, kMsgPanelA = 10, kMsgPanelB = 11;
 
 std::uint64_t make_tag(std::uint32_t step, std::uint8_t kind, std::uint32_t extra = 0) {
     return static_cast<std::uint64_t>(step) | (static_cast<std::uint64_t>(kind) << 32) |
@@ -68,6 +69,7 @@ std::uint64_t make_tag(std::uint32_t step, std::uint8_t kind, std::uint32_t extr
 }
 std::uint32_t tag_step(std::uint64_t t) { return static_cast<std::uint32_t>(t & 0xFFFFFFFFu); }
 std::uint8_t tag_kind(std::uint64_t t) { return static_cast<std::uint8_t>((t >> 32) & 0xFF); }
+std::uint32_t tag_extra(std::uint64_t t) { return static_cast<std::uint32_t>((t >> 40) & 0xFFFFFF); }
 
 struct Geom {
     int wafer = 0;
@@ -100,8 +102,14 @@ struct StepState {
     Cycle first_start = kNever, last_finish = 0;
     // Collective scratch, per core of the region.
     std::vector<Cycle> head_in, head_in2, t1, arrived, arrived_from_send;
+    std::vector<Cycle> kt_h2, kt_hx, kt_c2;  // K-tree: level-2 head in, exchange head in, level-2 done
+    // Lock-step tiled steps (Cannon's torus shift, SUMMA panels): per member its first tile's latency and
+    // arrival; per line how many members have theirs and the longest latency.
+    std::vector<Cycle> lock_lat, lock_in, line_max;
+    std::vector<std::int64_t> line_cnt;
     std::vector<std::uint32_t> count;
     std::uint32_t wavelets = 1;
+    std::uint32_t wavelets2 = 1;  // Panel: the column multicast
     double compute_cycles = 0;  // compute step, or compute per repeat of a shift
     std::int64_t line_len = 1;  // cores in one line (group)
     std::int64_t tree_g = 1;
@@ -300,12 +308,33 @@ private:
                 s.head_in2.assign(static_cast<std::size_t>(n), kNever);
                 s.t1.assign(static_cast<std::size_t>(n), kNever);
             }
+            if (st.algo == AllReduceAlgo::KTree && st.collective != CollectiveKind::Shift &&
+                st.collective != CollectiveKind::Broadcast) {
+                s.head_in2.assign(static_cast<std::size_t>(n), kNever);
+                s.t1.assign(static_cast<std::size_t>(n), kNever);
+                s.kt_h2.assign(static_cast<std::size_t>(n), kNever);
+                s.kt_hx.assign(static_cast<std::size_t>(n), kNever);
+                s.kt_c2.assign(static_cast<std::size_t>(n), kNever);
+            }
             if (st.algo == AllReduceAlgo::Ring || st.collective == CollectiveKind::Shift)
                 s.count.assign(static_cast<std::size_t>(n), 0);
             if (st.collective == CollectiveKind::Shift) s.arrived_from_send.assign(static_cast<std::size_t>(n), 0);
+            if (lock_step(st)) {
+                s.lock_lat.assign(static_cast<std::size_t>(n), 0);
+                s.lock_in.assign(static_cast<std::size_t>(n), 0);
+            }
+            if (st.collective == CollectiveKind::Panel) {
+                s.head_in2.assign(static_cast<std::size_t>(n), kNever);
+                s.wavelets2 = static_cast<std::uint32_t>(std::max(1.0, std::ceil(st.bytes2_per_core / m_w.link_bytes_per_cycle())));
+            }
             if (st.collective == CollectiveKind::Broadcast) s.bcast_src.assign(static_cast<std::size_t>(n), 0);
             s.lines = st.along == Along::Col ? s.reg.cols : s.reg.rows * ((s.reg.cols + s.line_len - 1) / s.line_len);
-            if (m_symmetry) {
+            if (lock_step(st)) {
+                s.line_cnt.assign(static_cast<std::size_t>(s.lines), 0);
+                s.line_max.assign(static_cast<std::size_t>(s.lines), 0);
+            }
+            // Panel steps multicast along two axes: their lines are not independent (no symmetry).
+            if (m_symmetry && st.collective != CollectiveKind::Panel) {
                 s.line_rep.assign(static_cast<std::size_t>(s.lines), -1);
                 s.line_delta.assign(static_cast<std::size_t>(s.lines), 0);
                 s.mirrors.assign(static_cast<std::size_t>(s.lines), {});
@@ -326,6 +355,13 @@ private:
         std::vector<Cycle>().swap(s.t1);
         std::vector<Cycle>().swap(s.arrived);
         std::vector<Cycle>().swap(s.arrived_from_send);
+        std::vector<Cycle>().swap(s.kt_h2);
+        std::vector<Cycle>().swap(s.kt_hx);
+        std::vector<Cycle>().swap(s.kt_c2);
+        std::vector<Cycle>().swap(s.lock_lat);
+        std::vector<Cycle>().swap(s.lock_in);
+        std::vector<Cycle>().swap(s.line_max);
+        std::vector<std::int64_t>().swap(s.line_cnt);
         std::vector<std::uint32_t>().swap(s.count);
         std::vector<std::int32_t>().swap(s.line_rep);
         std::vector<std::int64_t>().swap(s.line_delta);
@@ -432,7 +468,8 @@ private:
         std::int64_t line, pos, n;
         line_of(s, i, line, pos, n);
         if (n <= 1) {
-            finish_at(sid, i, t + (st.collective == CollectiveKind::Shift ? shift_alone(s) : 0));
+            const bool tiled = st.collective == CollectiveKind::Shift || st.collective == CollectiveKind::Panel;
+            finish_at(sid, i, t + (tiled ? shift_alone(s) : 0));
             return;
         }
         if (mirror_ready(sid, i, t)) return;
@@ -452,10 +489,14 @@ private:
             case CollectiveKind::Shift:
                 shift_ready(sid, i, pos, n, t);
                 return;
+            case CollectiveKind::Panel:
+                panel_ready(sid, i, pos, n, t);
+                return;
             case CollectiveKind::Reduce:
             case CollectiveKind::AllReduce:
                 if (st.algo == AllReduceAlgo::Ring) ring_try(sid, i, pos, n);
                 else if (st.algo == AllReduceAlgo::Tree) tree_try(sid, i, pos, n);
+                else if (st.algo == AllReduceAlgo::KTree) ktree_try(sid, i, pos, n);
                 else chain_try(sid, i, pos, 0, n, n);
                 return;
         }
@@ -663,6 +704,102 @@ private:
         root_done(sid, i, pos, n, k == 0 ? t1 : send_t + tail_cost(s));
     }
 
+    // Two-way K-tree (WaferLLM MeshGEMV), on mapping::KTreeShape. Level 1: in each group, the positions
+    // west of the root chain east toward it and those east of it chain west, at the same time; the root
+    // combines both streams. Level 2: the group roots west of the two central roots chain east toward
+    // the left one, the others west toward the right one (routers forward between roots). The two
+    // central roots exchange their partial sums, then multicast: the left root west to position 0, the
+    // right root east to n-1 and west to the left root's neighbour.
+    void ktree_try(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        if (s.pending[static_cast<std::size_t>(i)] != 0) return;
+        const mapping::KTreeShape kt(n);
+        const std::int64_t g = kt.group_of(pos), lo = kt.lo(g), hi = kt.hi(g), r = kt.root(g);
+        const Cycle ready = s.ready[static_cast<std::size_t>(i)];
+        if (pos != r) {
+            const bool west = pos < r;  // west half: sends east
+            const bool first = west ? pos == lo : pos == hi - 1;
+            Cycle send_t = ready;
+            if (!first) {
+                const Cycle h = west ? s.head_in[static_cast<std::size_t>(i)] : s.head_in2[static_cast<std::size_t>(i)];
+                if (h == kNever) return;
+                send_t = std::max(ready, h + relay_cost(s));
+                busy_add(s, i, relay_cost(s) + tail_cost(s));
+            }
+            send(s, sid, i, member(s, i, west ? pos + 1 : pos - 1), kMsgKt1, send_t, false, west ? 0 : 1);
+            if (s.step->collective == CollectiveKind::Reduce) coll_finish(sid, i, send_t + s.wavelets - 1);
+            return;
+        }
+        Cycle t = ready;
+        int streams = 0;
+        if (r > lo) {
+            const Cycle h = s.head_in[static_cast<std::size_t>(i)];
+            if (h == kNever) return;
+            t = std::max(t, h + relay_cost(s));
+            ++streams;
+        }
+        if (r < hi - 1) {
+            const Cycle h = s.head_in2[static_cast<std::size_t>(i)];
+            if (h == kNever) return;
+            t = std::max(t, h + relay_cost(s));
+            ++streams;
+        }
+        if (streams > 0) busy_add(s, i, static_cast<Cycle>(streams) * relay_cost(s) + tail_cost(s));
+        s.t1[static_cast<std::size_t>(i)] = streams > 0 ? t + tail_cost(s) : t;
+        ktree_level2(sid, i, pos, n);
+    }
+
+    void ktree_level2(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle t1 = s.t1[static_cast<std::size_t>(i)];
+        if (t1 == kNever) return;
+        const mapping::KTreeShape kt(n);
+        const std::int64_t g = kt.group_of(pos), G = kt.groups;
+        const std::int64_t hl = kt.left_root_group(), hr = kt.right_root_group();
+        if (G == 1) {
+            ktree_final(sid, i, pos, n, t1);
+            return;
+        }
+        const bool west = g <= hl;
+        const bool first = west ? g == 0 : g == G - 1;
+        Cycle send_t = t1;
+        if (!first) {
+            const Cycle h = s.kt_h2[static_cast<std::size_t>(i)];
+            if (h == kNever) return;
+            send_t = std::max(t1, h + relay_cost(s));
+            busy_add(s, i, relay_cost(s) + tail_cost(s));
+        }
+        if (g != hl && g != hr) {
+            send(s, sid, i, member(s, i, kt.root(west ? g + 1 : g - 1)), kMsgKt2, send_t, false, west ? 0 : 1);
+            if (s.step->collective == CollectiveKind::Reduce) coll_finish(sid, i, send_t + s.wavelets - 1);
+            return;
+        }
+        const Cycle c2 = first ? t1 : send_t + tail_cost(s);
+        s.kt_c2[static_cast<std::size_t>(i)] = c2;
+        send(s, sid, i, member(s, i, kt.root(g == hl ? hr : hl)), kMsgKtX, c2, false);
+        ktree_exchange(sid, i, pos, n);
+    }
+
+    void ktree_exchange(int sid, std::int64_t i, std::int64_t pos, std::int64_t n) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle c2 = s.kt_c2[static_cast<std::size_t>(i)], hx = s.kt_hx[static_cast<std::size_t>(i)];
+        if (c2 == kNever || hx == kNever) return;
+        busy_add(s, i, relay_cost(s) + tail_cost(s));
+        ktree_final(sid, i, pos, n, std::max(c2, hx + relay_cost(s)) + tail_cost(s));
+    }
+
+    void ktree_final(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle f) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const mapping::KTreeShape kt(n);
+        const std::int64_t rl = kt.root(kt.left_root_group()), rr = kt.root(kt.right_root_group());
+        if (s.step->collective == CollectiveKind::AllReduce) {
+            if (pos == rl && rl > 0) send(s, sid, i, member(s, i, 0), kMsgCast, f, true);
+            if (pos == rr && rr < n - 1) send(s, sid, i, member(s, i, n - 1), kMsgCast, f, true);
+            if (pos == rr && rr - rl > 1) send(s, sid, i, member(s, i, rl + 1), kMsgCast, f, true);
+        }
+        coll_finish(sid, i, f);
+    }
+
     // Folded ring: order 0, 2, 4, ..., then the odd positions descending; neighbours are 2 hops apart
     // (1 at the ends). 2(n-1) steps of chunks of m/n wavelets: reduce-scatter then all-gather.
     static std::int64_t ring_pos(std::int64_t idx, std::int64_t n) {
@@ -722,30 +859,115 @@ private:
         return static_cast<Cycle>(std::ceil(reps * (s.compute_cycles + m_relay + m_w.task_overhead_cycles)));
     }
 
+    // Where a Shift step's member at `pos` sends its tile (`to`), or receives from (`from`, the
+    // inverse): folded ring (2-hop neighbours), torus (p -> p + 1, the last core back to the first) or
+    // Cannon's skew (row r sends its tiles r positions back, cyclic; row 0 does not move).
+    std::int64_t shift_peer(const StepState& s, std::int64_t i, std::int64_t pos, std::int64_t n, bool to) const {
+        switch (s.step->pattern) {
+            case mapping::ShiftPattern::FoldedRing: return to ? ring_succ(pos, n) : ring_pred(pos, n);
+            case mapping::ShiftPattern::Torus: return to ? (pos + 1) % n : (pos + n - 1) % n;
+            case mapping::ShiftPattern::Skew: {
+                const std::int64_t a = (i / s.reg.cols) % n;
+                return to ? (pos + n - a) % n : (pos + a) % n;
+            }
+        }
+        return pos;
+    }
+
     void shift_ready(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle t) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
-        send(s, sid, i, member(s, i, ring_succ(pos, n)), kMsgShift, t, false);
+        const std::int64_t to = shift_peer(s, i, pos, n, true);
+        if (to == pos) {  // a skew of 0: the tile stays
+            finish_at(sid, i, t + shift_alone(s));
+            return;
+        }
+        send(s, sid, i, member(s, i, to), kMsgShift, t, false);
         s.head_in[static_cast<std::size_t>(i)] = t;  // (reused) when this member sent its tile
         shift_maybe_finish(sid, i);
     }
 
-    void shift_maybe_finish(int sid, std::int64_t i) {
+    // SUMMA panel (one repeat simulated, steady state as for shifts): the first core of each row
+    // multicasts the activation panel east along the row, the first core of each column the weight
+    // panel south down the column; a core multiplies when both have arrived.
+    void panel_ready(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle t) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const std::int64_t r = i / s.reg.cols, c = i % s.reg.cols;
+        if (pos == 0) {
+            send(s, sid, i, member(s, i, n - 1), kMsgPanelA, t, true);
+            s.arrived[static_cast<std::size_t>(i)] = t;
+        }
+        if (r == 0) {
+            if (s.reg.rows > 1) send(s, sid, i, (s.reg.rows - 1) * s.reg.cols + c, kMsgPanelB, t, true, 0, s.wavelets2);
+            s.head_in2[static_cast<std::size_t>(i)] = t;
+        }
+        panel_maybe_finish(sid, i);
+    }
+
+    void panel_maybe_finish(int sid, std::int64_t i) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle a = s.arrived[static_cast<std::size_t>(i)], b = s.head_in2[static_cast<std::size_t>(i)];
+        if (s.pending[static_cast<std::size_t>(i)] != 0 || a == kNever || b == kNever ||
+            s.finish[static_cast<std::size_t>(i)] != kNever)
+            return;
+        std::int64_t line, pos, n;
+        line_of(s, i, line, pos, n);
+        const Cycle sent_a = s.ready[static_cast<std::size_t>(member(s, i, 0))];
+        const Cycle sent_b = s.ready[static_cast<std::size_t>(i % s.reg.cols)];
+        const double lat_a = a > sent_a ? static_cast<double>(a - sent_a) + 1.0 : 1.0;
+        const double lat_b = b > sent_b ? static_cast<double>(b - sent_b) + 1.0 : 1.0;
+        tiled_arrived(sid, i, std::max(lat_a, lat_b), std::max(a, b));
+    }
+
+    // Cannon's torus shift and SUMMA's panels run in lock step along a line: every repeat waits for the
+    // line's slowest transfer (the wrap-around link, the farthest multicast destination), as in the
+    // analytic closed form. The line's members finish once all have their first tile.
+    static bool lock_step(const mapping::Step& st) {
+        return st.collective == CollectiveKind::Panel ||
+               (st.collective == CollectiveKind::Shift && st.pattern == mapping::ShiftPattern::Torus);
+    }
+
+    void tiled_arrived(int sid, std::int64_t i, double lat, Cycle in) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        if (!lock_step(*s.step)) {
+            tiled_finish(sid, i, lat, in);
+            return;
+        }
+        std::int64_t line, pos, n;
+        line_of(s, i, line, pos, n);
+        s.lock_lat[static_cast<std::size_t>(i)] = static_cast<Cycle>(lat);
+        s.lock_in[static_cast<std::size_t>(i)] = in;
+        Cycle& mx = s.line_max[static_cast<std::size_t>(line)];
+        mx = std::max(mx, static_cast<Cycle>(lat));
+        if (++s.line_cnt[static_cast<std::size_t>(line)] < n) return;
+        for (std::int64_t p = 0; p < n; ++p) {
+            const std::int64_t j = member(s, i, p);
+            tiled_finish(sid, j, static_cast<double>(mx), s.lock_in[static_cast<std::size_t>(j)]);
+        }
+    }
+
+    // A repeated tiled step (shift or panel) whose first tiles arrived at `in` after a transfer of
+    // `lat` cycles: every repeat takes max(lat, compute) + the buffer switch (steady state).
+    void tiled_finish(int sid, std::int64_t i, double lat, Cycle in) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
         const Cycle ready = s.ready[static_cast<std::size_t>(i)];
-        const Cycle in = s.arrived[static_cast<std::size_t>(i)];
-        if (s.pending[static_cast<std::size_t>(i)] != 0 || in == kNever || s.finish[static_cast<std::size_t>(i)] != kNever) return;
         const double reps = static_cast<double>(std::max<std::int64_t>(1, s.step->repeats));
-        // Steady state: every repeat takes the longer of the compute on the tile in hand and the transfer
-        // of the next tile (its latency through the fabric, contention included), plus the buffer
-        // switch. The first tile may arrive late (its sender started later): that delay counts once.
-        const Cycle sent = s.arrived_from_send[static_cast<std::size_t>(i)];
-        const double lat = in > sent ? static_cast<double>(in - sent) + 1.0 : 1.0;
         const double fixed = m_relay + m_w.task_overhead_cycles;
         const double per = std::max(lat, s.compute_cycles) + fixed;
         const double own = static_cast<double>(ready) + reps * per;
         const double waited = static_cast<double>(in) + 1.0 + (reps - 1.0) * per + s.compute_cycles + fixed;
         busy_add(s, i, static_cast<Cycle>(reps * (s.compute_cycles + m_relay)));
         finish_at(sid, i, static_cast<Cycle>(std::ceil(std::max(own, waited))));
+    }
+
+    void shift_maybe_finish(int sid, std::int64_t i) {
+        StepState& s = m_steps[static_cast<std::size_t>(sid)];
+        const Cycle in = s.arrived[static_cast<std::size_t>(i)];
+        if (s.pending[static_cast<std::size_t>(i)] != 0 || in == kNever || s.finish[static_cast<std::size_t>(i)] != kNever) return;
+        // Steady state: every repeat takes the longer of the compute on the tile in hand and the transfer
+        // of the next tile (its latency through the fabric, contention included), plus the buffer
+        // switch. The first tile may arrive late (its sender started later): that delay counts once.
+        const Cycle sent = s.arrived_from_send[static_cast<std::size_t>(i)];
+        tiled_arrived(sid, i, in > sent ? static_cast<double>(in - sent) + 1.0 : 1.0, in);
     }
 
     // Hand-offs between stages. Side by side (or across wafers): each row's slice of the activation
@@ -851,12 +1073,41 @@ void Executor::on_head(const Message& m, std::uint64_t, std::int64_t row, std::i
         case kMsgRing:
             ring_recv(sid, i, head, tail);
             break;
+        case kMsgPanelA:
+            s.arrived[static_cast<std::size_t>(i)] = tail;
+            panel_maybe_finish(sid, i);
+            break;
+        case kMsgPanelB:
+            s.head_in2[static_cast<std::size_t>(i)] = tail;
+            panel_maybe_finish(sid, i);
+            break;
+        case kMsgKt1: {
+            (tag_extra(m.tag) == 0 ? s.head_in : s.head_in2)[static_cast<std::size_t>(i)] = head;
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            ktree_try(sid, i, pos, n);
+            break;
+        }
+        case kMsgKt2: {
+            s.kt_h2[static_cast<std::size_t>(i)] = head;
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            ktree_level2(sid, i, pos, n);
+            break;
+        }
+        case kMsgKtX: {
+            s.kt_hx[static_cast<std::size_t>(i)] = head;
+            std::int64_t line, pos, n;
+            line_of(s, i, line, pos, n);
+            ktree_exchange(sid, i, pos, n);
+            break;
+        }
         case kMsgShift: {
             s.arrived[static_cast<std::size_t>(i)] = tail;
             // The sender is this member's predecessor on the folded ring.
             std::int64_t line, pos, n;
             line_of(s, i, line, pos, n);
-            const std::int64_t pred = ring_pred(pos, n);
+            const std::int64_t pred = shift_peer(s, i, pos, n, false);
             s.arrived_from_send[static_cast<std::size_t>(i)] = s.head_in[static_cast<std::size_t>(member(s, i, pred))];
             shift_maybe_finish(sid, i);
             break;

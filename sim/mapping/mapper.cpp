@@ -224,6 +224,7 @@ ExecutionPlan make_plan(const models::ModelSpec& spec, const models::ModelGraph&
         plan.grid_rows = c.R;
         plan.grid_cols = c.C;
         plan.allreduce = options.allreduce;
+        plan.gemm = options.gemm;
         plan.workload = workload;
         plan.precision = precision;
         plan.stages = std::move(pk.stages);

@@ -15,6 +15,7 @@ struct MappingOptions {
     std::int64_t grid_rows = 0, grid_cols = 0;  // 0 = automatic
     int max_wafers = 64;
     AllReduceAlgo allreduce = AllReduceAlgo::Tree;
+    GemmAlgo gemm = GemmAlgo::MeshGemm;         // prefill GEMM
     int max_tiles_per_side = 12;                // automatic search: regions per wafer side
     double prefill_buffer_bytes = 4096;         // per-core buffer for prefill GEMM tiles
     std::int64_t prefill_chunk = 512;           // prompt tokens per prefill chunk

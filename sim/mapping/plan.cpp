@@ -1,6 +1,9 @@
 // Names of plan enums and plan-wide sums.
 #include "sim/mapping/plan.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace wafersim::mapping {
 
 const char* to_string(AllReduceAlgo a) {
@@ -8,6 +11,23 @@ const char* to_string(AllReduceAlgo a) {
         case AllReduceAlgo::Pipeline: return "pipeline";
         case AllReduceAlgo::Ring: return "ring";
         case AllReduceAlgo::Tree: return "tree";
+        case AllReduceAlgo::KTree: return "ktree";
+    }
+    return "?";
+}
+
+KTreeShape::KTreeShape(std::int64_t line) : n(std::max<std::int64_t>(1, line)) {
+    k = std::clamp<std::int64_t>(std::llround(std::sqrt(static_cast<double>(n))), 1, n);
+    groups = (n + k - 1) / k;
+    small = n / groups;
+    big_groups = n % groups;
+}
+
+const char* to_string(GemmAlgo g) {
+    switch (g) {
+        case GemmAlgo::MeshGemm: return "meshgemm";
+        case GemmAlgo::Cannon: return "cannon";
+        case GemmAlgo::Summa: return "summa";
     }
     return "?";
 }
@@ -18,6 +38,7 @@ const char* to_string(CollectiveKind k) {
         case CollectiveKind::Reduce: return "reduce";
         case CollectiveKind::Broadcast: return "broadcast";
         case CollectiveKind::Shift: return "shift";
+        case CollectiveKind::Panel: return "panel";
     }
     return "?";
 }

@@ -26,16 +26,55 @@ enum class CollectiveKind {
     Reduce,     // the sum ends at one core of the group
     Broadcast,  // one core's vector reaches every core of the group (router multicast)
     Shift,      // every core sends its tile `shift_hops` cores along the axis (cyclic), `repeats` times
+    Panel,      // SUMMA: per repeat, the first core of each line multicasts `bytes_per_core` along the line
+                // and the first core of each column `bytes2_per_core` down the column, overlapped with compute
+};
+
+// Which neighbour a Shift step sends to.
+enum class ShiftPattern {
+    FoldedRing,  // successor on the folded ring 0, 2, 4, ..., 5, 3, 1: 2 hops (1 at the ends), no long link
+    Torus,       // position p sends to p + 1, the last one back to position 0 (n - 1 hops): Cannon on a mesh
+    Skew,        // line l (row index) sends each tile l positions back (cyclic): Cannon's initial alignment
+};
+
+// Distributed GEMM of prefill (mapping.gemm). The weights stay where decode keeps them.
+enum class GemmAlgo {
+    MeshGemm,  // activation tiles along the rows, fp32 partial sums along the columns, 2-hop folded-ring shifts
+    Cannon,    // the same tiles on a torus laid on the mesh: an initial skew, then 1-hop shifts + a wrap-around
+    Summa,     // partial sums stationary; per k-panel, activations multicast along rows, weights down columns
 };
 
 // All-reduce algorithms on a line of n cores (mapping.allreduce).
 enum class AllReduceAlgo {
     Pipeline,  // chain: partial sums flow core to core, then a multicast back (Cerebras examples)
     Ring,      // reduce-scatter + all-gather on a folded ring (2-hop neighbours)
-    Tree,      // two-level K-tree: chains inside groups of ~sqrt(n), then among group leaders (WaferLLM)
+    Tree,      // two-level tree, one-way: chains inside groups of ~sqrt(n), then among group leaders
+    KTree,     // two-way K-tree (WaferLLM MeshGEMV): both halves of each group of ~sqrt(n) chain toward the
+               // group's middle at once, the group roots likewise toward two central roots, which exchange;
+               // then multicasts back
+};
+
+// The partition of a line of n cores used by AllReduceAlgo::KTree, shared by both engines:
+// G = ceil(n / round(sqrt(n))) groups of consecutive positions, balanced (the first n mod G groups have
+// one core more), so that every group finishes its first level at about the same time. The root of a
+// group is its middle position (floor); the group roots reduce in two halves toward the roots of groups
+// left_root_group() and right_root_group(), which exchange their partial sums.
+struct KTreeShape {
+    std::int64_t n = 1, k = 1, groups = 1, small = 1, big_groups = 0;  // sizes: small + 1 (first big_groups), small
+    explicit KTreeShape(std::int64_t line);
+    std::int64_t lo(std::int64_t g) const { return g * small + (g < big_groups ? g : big_groups); }
+    std::int64_t hi(std::int64_t g) const { return lo(g + 1); }
+    std::int64_t group_of(std::int64_t pos) const {
+        const std::int64_t edge = big_groups * (small + 1);
+        return pos < edge ? pos / (small + 1) : big_groups + (pos - edge) / small;
+    }
+    std::int64_t root(std::int64_t g) const { return lo(g) + (hi(g) - lo(g) - 1) / 2; }
+    std::int64_t left_root_group() const { return groups > 1 ? groups / 2 - 1 : 0; }
+    std::int64_t right_root_group() const { return groups > 1 ? groups / 2 : 0; }
 };
 
 const char* to_string(AllReduceAlgo a);
+const char* to_string(GemmAlgo g);
 const char* to_string(CollectiveKind k);
 const char* to_string(Along a);
 
@@ -63,6 +102,9 @@ struct Step {
     double bytes_per_core = 0;     // vector each core contributes / forwards
     std::int64_t shift_hops = 1;   // Shift only
     std::int64_t repeats = 1;      // Shift only: how many shift steps (each paired with `macs_per_core`)
+    ShiftPattern pattern = ShiftPattern::FoldedRing;  // Shift only
+    double serial_messages = 1;    // Shift only: messages that share the busiest link (the analytic skew)
+    double bytes2_per_core = 0;    // Panel only: the column multicast's bytes
 
     // Handoff of activations to the next stage (on the same wafer or over a wafer-to-wafer link).
     double bytes = 0;
@@ -102,6 +144,7 @@ struct ExecutionPlan {
     int wafers = 1;
     std::int64_t grid_rows = 0, grid_cols = 0;  // per-stage grid
     AllReduceAlgo allreduce = AllReduceAlgo::Tree;
+    GemmAlgo gemm = GemmAlgo::MeshGemm;
     Workload workload;
     models::PrecisionPolicy precision;
     std::vector<Stage> stages;

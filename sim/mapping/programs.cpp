@@ -1,5 +1,5 @@
 // Per-phase programs: how each op of each layer is partitioned over a stage's R x C region (GEMV with
-// alternating orientation in decode, MeshGEMM-style shifted GEMM in prefill), which collectives it needs,
+// alternating orientation in decode; MeshGEMM, Cannon or SUMMA GEMM in prefill), which collectives it needs,
 // and the hand-offs between stages and wafers. Also the per-core SRAM footprint used by the fit check.
 #include <algorithm>
 #include <cmath>
@@ -266,9 +266,9 @@ private:
 class PrefillBuilder {
 public:
     PrefillBuilder(const Region& g, std::int64_t tokens, std::int64_t prior, std::int64_t hidden,
-                   const PrecisionPolicy& p, AllReduceAlgo algo, double buffer_bytes)
+                   const PrecisionPolicy& p, AllReduceAlgo algo, double buffer_bytes, GemmAlgo gemm)
         : m_g(g), m_N(tokens), m_prior(prior), m_hidden(hidden), m_p(p), m_algo(algo),
-          m_act(p.activation_bits / 8.0), m_buffer(std::max(64.0, buffer_bytes)) {}
+          m_act(p.activation_bits / 8.0), m_buffer(std::max(64.0, buffer_bytes)), m_gemm(gemm) {}
 
     LayerProgram build(const LayerGraph& layer, const std::string& name, int index) {
         LayerProgram prog;
@@ -333,7 +333,7 @@ public:
         }
         const std::int64_t S = std::max(m_g.R, m_g.C);
         const std::int64_t tm = ceil_div(m_N, m_g.R);
-        double macs = 0, a_bytes = 0, c_bytes = 0, bits = 16;
+        double macs = 0, a_bytes = 0, c_bytes = 0, b_bytes = 0, bits = 16;
         std::string name;
         for (const Op* o : members) {
             const std::int64_t tk = ceil_div(o->in_features, S), tn = ceil_div(o->out_features, m_g.C);
@@ -342,11 +342,12 @@ public:
             macs += k * static_cast<double>(tm * tk * tn);
             a_bytes = std::max(a_bytes, m_act * static_cast<double>(tm * tk));
             c_bytes += 4.0 * k * static_cast<double>(tm * tn);
+            b_bytes += bits / 8.0 * k * static_cast<double>(tk * tn);
             name += (name.empty() ? "" : "+") + o->name;
         }
-        // Cannon-style with the weights stationary (they are resident): the activation tiles shift along
-        // the rows and the fp32 partial-sum tiles along the columns, 2 hops per step (interleaved
-        // neighbours as in MeshGEMM). Two partial-sum tiles (in hand + arriving) must fit the GEMM
+        // mapping.gemm=meshgemm (default), with the weights stationary (they are resident): the activation
+        // tiles shift along the rows and the fp32 partial-sum tiles along the columns, 2 hops per step
+        // (interleaved neighbours as in MeshGEMM). Two partial-sum tiles (in hand + arriving) must fit the GEMM
         // buffer; otherwise the output columns are computed in passes, each re-circulating the A tiles.
         const double passes = std::max(1.0, std::ceil(2.0 * c_bytes / m_buffer));
         Step st;
@@ -363,6 +364,33 @@ public:
         st.weight_bits = bits;
         st.algo = m_algo;
         st.deps = std::move(deps);
+        if (m_gemm == GemmAlgo::Cannon) {
+            // Cannon on the mesh: the same tiles move on a torus laid on the line (1 hop, and the last core
+            // back to the first over S - 1 hops: every step waits for that long link), after an initial
+            // skew that moves row i's A tile i positions back (cyclic; up to S/2 tiles share a link).
+            Step skew = st;
+            skew.op = name + ".skew";
+            skew.macs_per_core = 0;
+            skew.repeats = 1;
+            skew.bytes_per_core = a_bytes;
+            skew.pattern = ShiftPattern::Skew;
+            skew.shift_hops = S - 1;
+            skew.serial_messages = static_cast<double>(std::max<std::int64_t>(1, m_g.C / 2));
+            prog.steps.push_back(skew);
+            st.deps = {static_cast<int>(prog.steps.size()) - 1};
+            st.pattern = ShiftPattern::Torus;
+            st.shift_hops = S - 1;
+        } else if (m_gemm == GemmAlgo::Summa) {
+            // SUMMA: the fp32 partial sums stay; in each of S k-panels the owner of the activation panel
+            // multicasts it along the row and the owner of the weight panel down the column, while the
+            // previous panel is multiplied (double buffering).
+            st.collective = CollectiveKind::Panel;
+            st.bytes_per_core = a_bytes;
+            st.bytes2_per_core = b_bytes / passes;
+            st.shift_hops = 0;
+            st.group_cores = m_g.C;
+            st.groups = m_g.R;
+        }
         prog.steps.push_back(st);
         int s = static_cast<int>(prog.steps.size()) - 1;
         if (first.name == "router") {
@@ -431,6 +459,7 @@ private:
     AllReduceAlgo m_algo;
     double m_act;
     double m_buffer;
+    GemmAlgo m_gemm;
 };
 
 // Activation hand-off from stage `s` to stage `s + 1`.
@@ -529,13 +558,13 @@ PhaseProgram build_prefill_program(const ExecutionPlan& plan, const models::Mode
     auto layer_fn = [&](const Stage& st, const LayerGraph* lg, const Op* op, const std::string& name, int idx) {
         const Region g{st.region.rows, st.region.cols};
         if (lg) {
-            PrefillBuilder b(g, tokens, prior, hidden, plan.precision, plan.allreduce, plan.prefill_buffer_bytes);
+            PrefillBuilder b(g, tokens, prior, hidden, plan.precision, plan.allreduce, plan.prefill_buffer_bytes, plan.gemm);
             return b.build(*lg, name, idx);
         }
         LayerProgram prog;
         prog.name = name;
         if (op->kind == OpKind::Embedding) {
-            PrefillBuilder b(g, tokens, prior, hidden, plan.precision, plan.allreduce, plan.prefill_buffer_bytes);
+            PrefillBuilder b(g, tokens, prior, hidden, plan.precision, plan.allreduce, plan.prefill_buffer_bytes, plan.gemm);
             b.embedding(prog, *op, {});
         } else {
             // Only the last prompt token's logits are needed for the first output token: the final norm

@@ -12,8 +12,12 @@ const ParamTable& mapping_param_table() {
     static const ParamTable t("mapping", {
         param_grid("grid", "auto", "per-stage grid of cores RxC (rows x columns), or auto", design),
         param_int("max_wafers", "64", 1, 4096, "most wafers the model may be pipelined across", design),
-        param_enum("allreduce", "tree", {"pipeline", "ring", "tree"},
-                   "all-reduce algorithm on the mesh: pipeline chain, ring, two-level tree", design),
+        param_enum("allreduce", "tree", {"pipeline", "ring", "tree", "ktree"},
+                   "all-reduce algorithm on the mesh: pipeline chain, folded ring, two-level one-way tree, "
+                   "two-way K-tree (WaferLLM MeshGEMV)", design),
+        param_enum("gemm", "meshgemm", {"meshgemm", "cannon", "summa"},
+                   "prefill GEMM: meshgemm (2-hop interleaved shifts), cannon (skew + 1-hop shifts with a "
+                   "wrap-around), summa (row and column multicasts per k-panel)", design),
         param_int("max_tiles", "12", 1, 64, "automatic grid search: most regions per wafer side", design),
         param_int("prefill_chunk", "512", 1, 1e8,
                   "prompt tokens per prefill chunk; chunks pipeline through the stages and bound activation SRAM", design),
@@ -51,7 +55,12 @@ MappingOptions mapping_options_from(const ParamSet& p) {
     o.grid_cols = g.second;
     o.max_wafers = static_cast<int>(p.integer("max_wafers"));
     const std::string& a = p.str("allreduce");
-    o.allreduce = a == "pipeline" ? AllReduceAlgo::Pipeline : a == "ring" ? AllReduceAlgo::Ring : AllReduceAlgo::Tree;
+    o.allreduce = a == "pipeline" ? AllReduceAlgo::Pipeline
+                  : a == "ring"   ? AllReduceAlgo::Ring
+                  : a == "ktree"  ? AllReduceAlgo::KTree
+                                  : AllReduceAlgo::Tree;
+    const std::string& gm = p.str("gemm");
+    o.gemm = gm == "cannon" ? GemmAlgo::Cannon : gm == "summa" ? GemmAlgo::Summa : GemmAlgo::MeshGemm;
     o.max_tiles_per_side = static_cast<int>(p.integer("max_tiles"));
     o.prefill_buffer_bytes = p.num("prefill_buffer");
     o.prefill_chunk = p.integer("prefill_chunk");
