@@ -148,7 +148,7 @@ TEST(GemmTheory, MeshGemmIsTheFastestPrefillOnAWideGrid) {
     // waits for the 479-hop wrap-around, and SUMMA, whose every panel is multicast across 480 cores.
     auto ttft = [](const std::string& gemm) {
         test::TempDir d;
-        const auto r = test::run_cli("run --wafer wse2 --model llama-3-8b --gpu none --phase prefill --set mapping.grid=480x480 "
+        const auto r = test::run_cli("run --engine analytic --wafer wse2 --model llama-3-8b --gpu none --phase prefill --set mapping.grid=480x480 "
                                      "--set mapping.gemm=" + gemm + " --out " + test::quote(d.path + "/o") + " -q");
         EXPECT_EQ(r.exit_code, 0) << r.err;
         const std::string s = test::read_file(d.path + "/o/summary.json");
