@@ -109,6 +109,8 @@ mapping::Step tiled(CollectiveKind kind, double bytes, double macs, std::int64_t
 
 TEST(GemmTheory, StepCostsOfTheThreeAlgorithms) {
     auto w = test::load_wafer_preset("wse2");  // hop 1, relay 16, 4 B per wavelet, 2.92 MAC/cycle
+    const double task = w.task_overhead_cycles;  // fitted; checked separately below
+    w.task_overhead_cycles = 0;
     // MeshGEMM: 2-hop folded-ring shift of 40 B (10 wavelets), 8 repeats, no compute:
     //   per repeat 2 + 10 = 12 exposed cycles + 16 to switch buffers.
     auto mesh = tiled(CollectiveKind::Shift, 40, 0, 8);
@@ -116,6 +118,11 @@ TEST(GemmTheory, StepCostsOfTheThreeAlgorithms) {
     auto c = engines::step_cost(mesh, w);
     EXPECT_DOUBLE_EQ(c.collective, 8 * 12);
     EXPECT_DOUBLE_EQ(c.overhead, 8 * 16);
+    // The per-task overhead (core.task_overhead) is paid once per repeat, on top of the buffer switch.
+    w.task_overhead_cycles = task;
+    EXPECT_DOUBLE_EQ(engines::step_cost(mesh, w).overhead, 8 * (16 + task));
+    EXPECT_DOUBLE_EQ(engines::step_cost(mesh, w).collective, 8 * 12);
+    w.task_overhead_cycles = 0;
     // Cannon on a line of 8: every repeat waits for the wrap-around, 7 hops + 10 wavelets = 17.
     auto cannon = mesh;
     cannon.pattern = mapping::ShiftPattern::Torus;
@@ -146,10 +153,11 @@ TEST(GemmTheory, StepCostsOfTheThreeAlgorithms) {
 TEST(GemmTheory, MeshGemmIsTheFastestPrefillOnAWideGrid) {
     // Llama-3-8B on WSE-2 at 480x480 (analytic): MeshGEMM's 2-hop shifts beat Cannon, whose every step
     // waits for the 479-hop wrap-around, and SUMMA, whose every panel is multicast across 480 cores.
+    // Without the per-task overhead (the same for all three), so that the comparison is of their traffic.
     auto ttft = [](const std::string& gemm) {
         test::TempDir d;
         const auto r = test::run_cli("run --engine analytic --wafer wse2 --model llama-3-8b --gpu none --phase prefill --set mapping.grid=480x480 "
-                                     "--set mapping.gemm=" + gemm + " --out " + test::quote(d.path + "/o") + " -q");
+                                     "--set wafer.core.task_overhead=0cycles --set mapping.gemm=" + gemm + " --out " + test::quote(d.path + "/o") + " -q");
         EXPECT_EQ(r.exit_code, 0) << r.err;
         const std::string s = test::read_file(d.path + "/o/summary.json");
         const auto k = s.find("\"ttft_s\":");
