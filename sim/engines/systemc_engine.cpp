@@ -870,19 +870,20 @@ private:
                 const std::int64_t a = (i / s.reg.cols) % n;
                 return to ? (pos + n - a) % n : (pos + a) % n;
             }
+            case mapping::ShiftPattern::Neighbour: return to ? std::max<std::int64_t>(0, pos - 1) : std::min(n - 1, pos + 1);
         }
         return pos;
     }
 
     void shift_ready(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle t) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
-        const std::int64_t to = shift_peer(s, i, pos, n, true);
-        if (to == pos) {  // a skew of 0: the tile stays
+        const std::int64_t to = shift_peer(s, i, pos, n, true), from = shift_peer(s, i, pos, n, false);
+        if (to != pos) send(s, sid, i, member(s, i, to), kMsgShift, t, false);
+        s.head_in[static_cast<std::size_t>(i)] = t;  // (reused) when this member sent its tile
+        if (from == pos) {  // nothing arrives (a skew of 0; the last core of a neighbour shift)
             finish_at(sid, i, t + shift_alone(s));
             return;
         }
-        send(s, sid, i, member(s, i, to), kMsgShift, t, false);
-        s.head_in[static_cast<std::size_t>(i)] = t;  // (reused) when this member sent its tile
         shift_maybe_finish(sid, i);
     }
 
