@@ -824,16 +824,23 @@ private:
         const std::uint32_t steps = static_cast<std::uint32_t>(2 * (n - 1));
         const std::uint32_t chunk = static_cast<std::uint32_t>(std::max<std::int64_t>(1, (s.wavelets + n - 1) / n));
         std::uint32_t& sent = s.count[static_cast<std::size_t>(i)];  // low 16: sent, high 16: received
-        const std::uint32_t n_sent = sent & 0xFFFF, n_recv = sent >> 16;
-        if (n_sent >= steps) return;
-        if (n_sent > n_recv) return;  // waits for the chunk of the previous step
         const Cycle ready = s.ready[static_cast<std::size_t>(i)];
-        const Cycle t = n_sent == 0 ? ready
-                                    : std::max(ready, s.head_in[static_cast<std::size_t>(i)] + m_relay +
-                                                          static_cast<Cycle>(std::ceil(std::max(1.0, m_per_w) * chunk)));
-        if (n_sent > 0) busy_add(s, i, m_relay + chunk);
-        send(s, sid, i, member(s, i, ring_succ(pos, n)), kMsgRing, t, false, n_sent, chunk);
-        sent = (n_recv << 16) | (n_sent + 1);
+        const Cycle per = m_relay + static_cast<Cycle>(std::ceil(std::max(1.0, m_per_w) * chunk));
+        Cycle prev = kNever;
+        // A member that became ready after chunks had already arrived catches up: it sends every step
+        // whose previous chunk it holds, one relay apart (before, it sent one and then waited for a
+        // chunk that never came: a deadlock without the symmetry shortcut).
+        for (;;) {
+            const std::uint32_t n_sent = sent & 0xFFFF, n_recv = sent >> 16;
+            if (n_sent >= steps) return;
+            if (n_sent > n_recv) return;  // waits for the chunk of the previous step
+            Cycle t = n_sent == 0 ? ready : std::max(ready, s.head_in[static_cast<std::size_t>(i)] + per);
+            if (prev != kNever) t = std::max(t, prev + per);
+            if (n_sent > 0) busy_add(s, i, m_relay + chunk);
+            send(s, sid, i, member(s, i, ring_succ(pos, n)), kMsgRing, t, false, n_sent, chunk);
+            sent = (n_recv << 16) | (n_sent + 1);
+            prev = t;
+        }
     }
 
     void ring_recv(int sid, std::int64_t i, Cycle head, Cycle tail) {
@@ -870,19 +877,20 @@ private:
                 const std::int64_t a = (i / s.reg.cols) % n;
                 return to ? (pos + n - a) % n : (pos + a) % n;
             }
+            case mapping::ShiftPattern::Neighbour: return to ? std::max<std::int64_t>(0, pos - 1) : std::min(n - 1, pos + 1);
         }
         return pos;
     }
 
     void shift_ready(int sid, std::int64_t i, std::int64_t pos, std::int64_t n, Cycle t) {
         StepState& s = m_steps[static_cast<std::size_t>(sid)];
-        const std::int64_t to = shift_peer(s, i, pos, n, true);
-        if (to == pos) {  // a skew of 0: the tile stays
+        const std::int64_t to = shift_peer(s, i, pos, n, true), from = shift_peer(s, i, pos, n, false);
+        if (to != pos) send(s, sid, i, member(s, i, to), kMsgShift, t, false);
+        s.head_in[static_cast<std::size_t>(i)] = t;  // (reused) when this member sent its tile
+        if (from == pos) {  // nothing arrives (a skew of 0; the last core of a neighbour shift)
             finish_at(sid, i, t + shift_alone(s));
             return;
         }
-        send(s, sid, i, member(s, i, to), kMsgShift, t, false);
-        s.head_in[static_cast<std::size_t>(i)] = t;  // (reused) when this member sent its tile
         shift_maybe_finish(sid, i);
     }
 

@@ -225,6 +225,7 @@ ExecutionPlan make_plan(const models::ModelSpec& spec, const models::ModelGraph&
         plan.grid_cols = c.C;
         plan.allreduce = options.allreduce;
         plan.gemm = options.gemm;
+        plan.kv_layout = options.kv_layout;
         plan.workload = workload;
         plan.precision = precision;
         plan.stages = std::move(pk.stages);

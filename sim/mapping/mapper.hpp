@@ -16,6 +16,7 @@ struct MappingOptions {
     int max_wafers = 64;
     AllReduceAlgo allreduce = AllReduceAlgo::Tree;
     GemmAlgo gemm = GemmAlgo::MeshGemm;         // prefill GEMM
+    KvLayout kv_layout = KvLayout::Balanced;    // decode KV cache
     int max_tiles_per_side = 12;                // automatic search: regions per wafer side
     double prefill_buffer_bytes = 4096;         // per-core buffer for prefill GEMM tiles
     std::int64_t prefill_chunk = 512;           // prompt tokens per prefill chunk

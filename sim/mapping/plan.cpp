@@ -32,6 +32,15 @@ const char* to_string(GemmAlgo g) {
     return "?";
 }
 
+const char* to_string(KvLayout k) {
+    switch (k) {
+        case KvLayout::Balanced: return "balanced";
+        case KvLayout::Append: return "append";
+        case KvLayout::Shift: return "shift";
+    }
+    return "?";
+}
+
 const char* to_string(CollectiveKind k) {
     switch (k) {
         case CollectiveKind::AllReduce: return "allreduce";

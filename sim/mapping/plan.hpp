@@ -35,6 +35,14 @@ enum class ShiftPattern {
     FoldedRing,  // successor on the folded ring 0, 2, 4, ..., 5, 3, 1: 2 hops (1 at the ends), no long link
     Torus,       // position p sends to p + 1, the last one back to position 0 (n - 1 hops): Cannon on a mesh
     Skew,        // line l (row index) sends each tile l positions back (cyclic): Cannon's initial alignment
+    Neighbour,   // position p sends to p - 1 (position 0 keeps its tile): the KV shift of kv_layout=shift
+};
+
+// Where decode keeps the KV cache's tokens (mapping.kv_layout); tokens lie over the rows.
+enum class KvLayout {
+    Balanced,  // ceil(L/R) tokens on every row, kept so at no cost (idealised; the behaviour before the option)
+    Append,    // prompt tokens spread by prefill, every generated token appended to the last row
+    Shift,     // WaferLLM: new token enters the last row, every row passes one entry to the row above (1 hop)
 };
 
 // Distributed GEMM of prefill (mapping.gemm). The weights stay where decode keeps them.
@@ -75,6 +83,7 @@ struct KTreeShape {
 
 const char* to_string(AllReduceAlgo a);
 const char* to_string(GemmAlgo g);
+const char* to_string(KvLayout k);
 const char* to_string(CollectiveKind k);
 const char* to_string(Along a);
 
@@ -145,6 +154,7 @@ struct ExecutionPlan {
     std::int64_t grid_rows = 0, grid_cols = 0;  // per-stage grid
     AllReduceAlgo allreduce = AllReduceAlgo::Tree;
     GemmAlgo gemm = GemmAlgo::MeshGemm;
+    KvLayout kv_layout = KvLayout::Balanced;
     Workload workload;
     models::PrecisionPolicy precision;
     std::vector<Stage> stages;

@@ -85,8 +85,10 @@ Step collective_step(std::string name, CollectiveKind kind, Along along, const R
 class DecodeBuilder {
 public:
     DecodeBuilder(const Region& g, std::int64_t batch, std::int64_t context, std::int64_t hidden,
-                  const PrecisionPolicy& p, AllReduceAlgo algo)
-        : m_g(g), m_B(batch), m_L(context), m_hidden(hidden), m_p(p), m_algo(algo), m_act(p.activation_bits / 8.0) {}
+                  const PrecisionPolicy& p, AllReduceAlgo algo, KvLayout kv = KvLayout::Balanced,
+                  std::int64_t prompt = 0)
+        : m_g(g), m_B(batch), m_L(context), m_hidden(hidden), m_p(p), m_algo(algo), m_act(p.activation_bits / 8.0),
+          m_kv(kv), m_prompt(prompt) {}
 
     LayerProgram build(const LayerGraph& layer, const std::string& name, int index) {
         LayerProgram prog;
@@ -217,8 +219,21 @@ public:
         const std::int64_t kvd = op.kv_heads * op.head_dim;
         const std::int64_t qd = op.heads * op.head_dim;
         const std::int64_t gqa = std::max<std::int64_t>(1, op.heads / std::max<std::int64_t>(1, op.kv_heads));
-        const std::int64_t tok = ceil_div(L, m_g.R);
+        // Tokens on the busiest row: balanced and shift keep ceil(L/R); append leaves the prompt where
+        // prefill spread it and piles every generated token on the last row.
+        const std::int64_t prompt = std::min(L, m_prompt);
+        const std::int64_t tok = m_kv == KvLayout::Append ? ceil_div(prompt, m_g.R) + (L - prompt) : ceil_div(L, m_g.R);
         const std::int64_t kv_col = ceil_div(kvd, m_g.C);
+        if (m_kv == KvLayout::Shift && m_g.R > 1) {
+            // The new token's K/V enter the last row; every row passes its oldest entry (K and V of its
+            // kv_col dimensions) to the row above, 1 hop, all columns at once, before the scores.
+            Step st = collective_step(op.name + ".kv_shift", CollectiveKind::Shift, Along::Col, m_g,
+                                      2.0 * m_p.kv_bits / 8.0 * static_cast<double>(m_B * kv_col), m_algo, std::move(deps));
+            st.pattern = ShiftPattern::Neighbour;
+            st.shift_hops = 1;
+            prog.steps.push_back(st);
+            deps = {static_cast<int>(prog.steps.size()) - 1};
+        }
         const std::int64_t heads_per_col = std::max<std::int64_t>(1, ceil_div(op.kv_heads, m_g.C));
         const std::int64_t cols_per_head = std::max<std::int64_t>(1, m_g.C / std::max<std::int64_t>(1, op.kv_heads));
         const double macs = static_cast<double>(m_B * tok * kv_col * gqa);
@@ -259,6 +274,8 @@ private:
     const PrecisionPolicy& m_p;
     AllReduceAlgo m_algo;
     double m_act;
+    KvLayout m_kv;
+    std::int64_t m_prompt;
 };
 
 // Builds one layer's prefill program: activations are [tokens, width] tiles, tokens over rows and
@@ -527,7 +544,8 @@ PhaseProgram build_decode_program(const ExecutionPlan& plan, const models::Model
     const std::int64_t hidden = graph.embedding.out_features > 0 ? graph.embedding.out_features : graph.lm_head.in_features;
     const double act = plan.precision.activation_bits / 8.0;
     auto layer_fn = [&](const Stage& st, const LayerGraph* lg, const Op* op, const std::string& name, int idx) {
-        DecodeBuilder b(Region{st.region.rows, st.region.cols}, batch, context, hidden, plan.precision, plan.allreduce);
+        DecodeBuilder b(Region{st.region.rows, st.region.cols}, batch, context, hidden, plan.precision, plan.allreduce,
+                        plan.kv_layout, plan.workload.input_tokens);
         if (lg) return b.build(*lg, name, idx);
         LayerProgram prog;
         prog.name = name;
@@ -569,7 +587,7 @@ PhaseProgram build_prefill_program(const ExecutionPlan& plan, const models::Mode
         } else {
             // Only the last prompt token's logits are needed for the first output token: the final norm
             // and the LM head run as a decode step of one token.
-            DecodeBuilder b(g, 1, prior + tokens, hidden, plan.precision, plan.allreduce);
+            DecodeBuilder b(g, 1, prior + tokens, hidden, plan.precision, plan.allreduce, plan.kv_layout, prior + tokens);
             if (op->kind == OpKind::Norm) {
                 b.norm(prog, *op, Layout::Rows, {});
             } else {

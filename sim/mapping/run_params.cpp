@@ -18,6 +18,9 @@ const ParamTable& mapping_param_table() {
         param_enum("gemm", "meshgemm", {"meshgemm", "cannon", "summa"},
                    "prefill GEMM: meshgemm (2-hop interleaved shifts), cannon (skew + 1-hop shifts with a "
                    "wrap-around), summa (row and column multicasts per k-panel)", design),
+        param_enum("kv_layout", "balanced", {"balanced", "append", "shift"},
+                   "decode KV cache over the rows: balanced (even, free), append (new tokens on the last row), "
+                   "shift (WaferLLM: rows pass one entry up per step)", design),
         param_int("max_tiles", "12", 1, 64, "automatic grid search: most regions per wafer side", design),
         param_int("prefill_chunk", "512", 1, 1e8,
                   "prompt tokens per prefill chunk; chunks pipeline through the stages and bound activation SRAM", design),
@@ -61,6 +64,8 @@ MappingOptions mapping_options_from(const ParamSet& p) {
                                   : AllReduceAlgo::Tree;
     const std::string& gm = p.str("gemm");
     o.gemm = gm == "cannon" ? GemmAlgo::Cannon : gm == "summa" ? GemmAlgo::Summa : GemmAlgo::MeshGemm;
+    const std::string& kv = p.str("kv_layout");
+    o.kv_layout = kv == "append" ? KvLayout::Append : kv == "shift" ? KvLayout::Shift : KvLayout::Balanced;
     o.max_tiles_per_side = static_cast<int>(p.integer("max_tiles"));
     o.prefill_buffer_bytes = p.num("prefill_buffer");
     o.prefill_chunk = p.integer("prefill_chunk");

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sim/engines/analytic_model.hpp"
+#include "sim/mapping/mapper.hpp"
 #include "tests/test_support.hpp"
 
 using namespace wafersim;
@@ -170,4 +171,60 @@ TEST(GemmTheory, MeshGemmIsTheFastestPrefillOnAWideGrid) {
     EXPECT_LT(mesh, summa);
     // The wrap-around costs Cannon at least 479 cycles per step against MeshGEMM's 2 + m.
     EXPECT_GT(cannon, 1.5 * mesh);
+}
+
+// ---- KV-cache layouts (mapping.kv_layout) ----
+
+TEST(KvLayoutTheory, AttentionWorkFollowsWhereTheEntriesSit) {
+    // Llama-3-8B on WSE-2 at 420x420: kv_heads*head_dim = 1024 -> kv_col = ceil(1024/420) = 3, gqa = 4.
+    // Prompt 4096 tokens, decode at context 4196 (100 generated), batch 1.
+    const auto wafer = test::load_wafer_preset("wse2");
+    const auto spec = test::load_model_preset("llama-3-8b");
+    const auto graph = models::build_model_graph(spec);
+    const auto precision = models::resolve_precision(spec, "auto", "auto");
+    mapping::Workload wl;
+    wl.input_tokens = 4096;
+    wl.output_tokens = 128;
+    wl.phase = mapping::PhaseSel::Decode;
+    auto step_of = [](const mapping::LayerProgram& p, const std::string& op) -> const mapping::Step* {
+        for (const auto& s : p.steps)
+            if (s.op == op) return &s;
+        return nullptr;
+    };
+    auto layer0 = [&](mapping::KvLayout kv) {
+        mapping::MappingOptions o;
+        o.grid_rows = o.grid_cols = 420;
+        o.kv_layout = kv;
+        const auto plan = mapping::make_plan(spec, graph, wafer, o, wl, precision);
+        const auto prog = mapping::build_decode_program(plan, graph, wafer, 4196, 1);
+        for (const auto& lp : prog.layers)
+            if (lp.name == "layer.0") return lp;
+        ADD_FAILURE() << "no layer.0";
+        return mapping::LayerProgram{};
+    };
+    // Balanced: ceil(4196/420) = 10 tokens per row -> 10 * 3 * 4 = 120 MACs for the scores.
+    const auto bal = layer0(mapping::KvLayout::Balanced);
+    ASSERT_NE(step_of(bal, "attention.scores"), nullptr);
+    EXPECT_DOUBLE_EQ(step_of(bal, "attention.scores")->macs_per_core, 120);
+    EXPECT_EQ(step_of(bal, "attention.kv_shift"), nullptr);
+    // Append: the last row holds ceil(4096/420) = 10 prompt tokens + all 100 generated: 110 * 12 = 1320.
+    const auto app = layer0(mapping::KvLayout::Append);
+    ASSERT_NE(step_of(app, "attention.scores"), nullptr);
+    EXPECT_DOUBLE_EQ(step_of(app, "attention.scores")->macs_per_core, 1320);
+    EXPECT_DOUBLE_EQ(step_of(app, "attention.context")->macs_per_core, 1320);
+    // Shift: balanced work, plus one 1-hop shift of K and V (2 * 3 values * 2 B = 12 B = 3 wavelets)
+    // down every column before the scores: 1 + 3 = 4 cycles on the link + 16 to switch buffers.
+    const auto sh = layer0(mapping::KvLayout::Shift);
+    const auto* kvs = step_of(sh, "attention.kv_shift");
+    ASSERT_NE(kvs, nullptr);
+    EXPECT_DOUBLE_EQ(step_of(sh, "attention.scores")->macs_per_core, 120);
+    EXPECT_DOUBLE_EQ(kvs->bytes_per_core, 12);
+    EXPECT_EQ(kvs->along, mapping::Along::Col);
+    const auto c = engines::step_cost(*kvs, wafer);
+    EXPECT_DOUBLE_EQ(c.collective, 4);
+    EXPECT_DOUBLE_EQ(c.overhead, 16);
+    // The scores wait for the shift.
+    const auto& scores = *step_of(sh, "attention.scores");
+    ASSERT_EQ(scores.deps.size(), 1u);
+    EXPECT_EQ(&sh.steps[static_cast<std::size_t>(scores.deps[0])], kvs);
 }
