@@ -213,7 +213,8 @@ TEST(KvLayoutTheory, AttentionWorkFollowsWhereTheEntriesSit) {
     EXPECT_DOUBLE_EQ(step_of(app, "attention.scores")->macs_per_core, 1320);
     EXPECT_DOUBLE_EQ(step_of(app, "attention.context")->macs_per_core, 1320);
     // Shift: balanced work, plus one 1-hop shift of K and V (2 * 3 values * 2 B = 12 B = 3 wavelets)
-    // down every column before the scores: 1 + 3 = 4 cycles on the link + 16 to switch buffers.
+    // down every column before the scores: 1 + 3 = 4 cycles on the link + 16 to switch buffers + the
+    // per-task overhead (core.task_overhead, fitted).
     const auto sh = layer0(mapping::KvLayout::Shift);
     const auto* kvs = step_of(sh, "attention.kv_shift");
     ASSERT_NE(kvs, nullptr);
@@ -222,7 +223,7 @@ TEST(KvLayoutTheory, AttentionWorkFollowsWhereTheEntriesSit) {
     EXPECT_EQ(kvs->along, mapping::Along::Col);
     const auto c = engines::step_cost(*kvs, wafer);
     EXPECT_DOUBLE_EQ(c.collective, 4);
-    EXPECT_DOUBLE_EQ(c.overhead, 16);
+    EXPECT_DOUBLE_EQ(c.overhead, 16 + wafer.task_overhead_cycles);
     // The scores wait for the shift.
     const auto& scores = *step_of(sh, "attention.scores");
     ASSERT_EQ(scores.deps.size(), 1u);
