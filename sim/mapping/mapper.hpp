@@ -14,7 +14,7 @@ namespace wafersim::mapping {
 struct MappingOptions {
     std::int64_t grid_rows = 0, grid_cols = 0;  // 0 = automatic
     int max_wafers = 64;
-    AllReduceAlgo allreduce = AllReduceAlgo::Tree;
+    AllReduceAlgo allreduce = AllReduceAlgo::KTree;
     GemmAlgo gemm = GemmAlgo::MeshGemm;         // prefill GEMM
     KvLayout kv_layout = KvLayout::Balanced;    // decode KV cache
     int max_tiles_per_side = 12;                // automatic search: regions per wafer side

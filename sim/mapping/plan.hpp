@@ -152,7 +152,7 @@ struct ExecutionPlan {
     std::string wafer_name;
     int wafers = 1;
     std::int64_t grid_rows = 0, grid_cols = 0;  // per-stage grid
-    AllReduceAlgo allreduce = AllReduceAlgo::Tree;
+    AllReduceAlgo allreduce = AllReduceAlgo::KTree;
     GemmAlgo gemm = GemmAlgo::MeshGemm;
     KvLayout kv_layout = KvLayout::Balanced;
     Workload workload;

@@ -12,9 +12,10 @@ const ParamTable& mapping_param_table() {
     static const ParamTable t("mapping", {
         param_grid("grid", "auto", "per-stage grid of cores RxC (rows x columns), or auto", design),
         param_int("max_wafers", "64", 1, 4096, "most wafers the model may be pipelined across", design),
-        param_enum("allreduce", "tree", {"pipeline", "ring", "tree", "ktree"},
+        param_enum("allreduce", "ktree", {"pipeline", "ring", "tree", "ktree"},
                    "all-reduce algorithm on the mesh: pipeline chain, folded ring, two-level one-way tree, "
-                   "two-way K-tree (WaferLLM MeshGEMV)", design),
+                   "two-way K-tree (WaferLLM MeshGEMV)",
+                   "WaferLLM's MeshGEMV (calibration.md §A; core.task_overhead is fitted with it)"),
         param_enum("gemm", "meshgemm", {"meshgemm", "cannon", "summa"},
                    "prefill GEMM: meshgemm (2-hop interleaved shifts), cannon (skew + 1-hop shifts with a "
                    "wrap-around), summa (row and column multicasts per k-panel)", design),

@@ -101,8 +101,8 @@ TEST(SensitivitySmoke, DefaultRunIsRankedAndDeterministic) {
         (void)row_of(doc, k);
     const auto& nv = doc["not_varied"];
     EXPECT_NE(std::find(nv.begin(), nv.end(), "mesh.cols"), nv.end()) << nv.dump();
-    // A parameter whose base is 0 (wse3: core.task_overhead 0cycles) is skipped, with the reason.
-    const json& t = row_of(doc, "core.task_overhead");
+    // A parameter whose base is 0 (wse3: core.fmac.fp8, no FP8 datapath) is skipped, with the reason.
+    const json& t = row_of(doc, "core.fmac.fp8");
     EXPECT_EQ(t["status"], "skipped");
     EXPECT_NE(t["error"].get<std::string>().find("base value is 0"), std::string::npos) << t.dump();
 }
