@@ -1217,27 +1217,48 @@ double available_memory_bytes() {
     return 8.0 * 1024 * 1024 * 1024;
 }
 
+// Checks the memory the plan's fabric needs against the limit (PlanError, exit 3), then configures the
+// kernel for it.
+void configure_kernel(FabricKernel& k, const fabric::WaferSpec& wafer, const mapping::ExecutionPlan& plan,
+                      const Settings& settings) {
+    fabric::sc::KernelConfig kc = settings.kernel;
+    kc.wafers = plan.wafers;
+    // Fabric state, plus the executor's per-core arrays of the steps open at once (ready, finish,
+    // pending, collective scratch and statistics: ~96 B per core of a region, ~8 steps open), plus
+    // the process's fixed footprint (presets, model graph, plan, SystemC kernel).
+    std::int64_t largest = 0;
+    for (const auto& st : plan.stages) largest = std::max(largest, st.region.cores());
+    const double need = FabricKernel::estimate_bytes(wafer, kc) + 8.0 * 96.0 * static_cast<double>(largest) +
+                        64.0 * 1024 * 1024;
+    const double limit = settings.memory_limit > 0 ? settings.memory_limit : 0.8 * available_memory_bytes();
+    if (need > limit)
+        throw PlanError("the SystemC fabric for " + std::to_string(kc.wafers) + " wafer(s) of " + wafer.name + " needs " +
+                        format_quantity(need, UnitKind::Bytes) + " of state; the limit is " +
+                        format_quantity(limit, UnitKind::Bytes) + " (systemc.memory_limit or 80% of available memory)");
+    k.configure(wafer, kc);
+}
+
+Settings settings_from(const ParamSet* params) {
+    Settings st;
+    if (params) {
+        const ParamSet& p = *params;
+        st.kernel.region_side = static_cast<int>(p.integer("region"));
+        st.kernel.quantum = static_cast<Cycle>(p.num("quantum"));
+        st.kernel.max_cycles = static_cast<Cycle>(p.num("max_cycles"));
+        st.kernel.max_wall_s = p.num("max_wall");
+        st.decode_samples = static_cast<int>(p.integer("decode_samples"));
+        st.memory_limit = p.num("memory_limit");
+        st.symmetry = p.flag("symmetry");
+        st.prefill_samples = static_cast<int>(p.integer("prefill_samples"));
+    }
+    return st;
+}
+
 class Runner {
 public:
     Runner(const EngineInput& in, const Settings& st) : m_in(in), m_st(st), m_k(FabricKernel::instance()) {}
 
-    void configure() {
-        fabric::sc::KernelConfig kc = m_st.kernel;
-        kc.wafers = m_in.plan.wafers;
-        // Fabric state, plus the executor's per-core arrays of the steps open at once (ready, finish,
-        // pending, collective scratch and statistics: ~96 B per core of a region, ~8 steps open), plus
-        // the process's fixed footprint (presets, model graph, plan, SystemC kernel).
-        std::int64_t largest = 0;
-        for (const auto& st : m_in.plan.stages) largest = std::max(largest, st.region.cores());
-        const double need = FabricKernel::estimate_bytes(m_in.wafer, kc) + 8.0 * 96.0 * static_cast<double>(largest) +
-                            64.0 * 1024 * 1024;
-        const double limit = m_st.memory_limit > 0 ? m_st.memory_limit : 0.8 * available_memory_bytes();
-        if (need > limit)
-            throw PlanError("the SystemC fabric for " + std::to_string(kc.wafers) + " wafer(s) of " + m_in.wafer.name + " needs " +
-                            format_quantity(need, UnitKind::Bytes) + " of state; the limit is " +
-                            format_quantity(limit, UnitKind::Bytes) + " (systemc.memory_limit or 80% of available memory)");
-        m_k.configure(m_in.wafer, kc);
-    }
+    void configure() { configure_kernel(m_k, m_in.wafer, m_in.plan, m_st); }
 
     PhaseRun decode(std::int64_t context, std::int64_t batch, double trace_offset_us) {
         configure();
@@ -1438,18 +1459,7 @@ PhaseResult phase_result(const EngineInput& in, const std::vector<PhaseRun>& run
 }  // namespace
 
 EngineResult SystemcEngine::run(const EngineInput& in) const {
-    Settings st;
-    if (in.engine_params) {
-        const ParamSet& p = *in.engine_params;
-        st.kernel.region_side = static_cast<int>(p.integer("region"));
-        st.kernel.quantum = static_cast<Cycle>(p.num("quantum"));
-        st.kernel.max_cycles = static_cast<Cycle>(p.num("max_cycles"));
-        st.kernel.max_wall_s = p.num("max_wall");
-        st.decode_samples = static_cast<int>(p.integer("decode_samples"));
-        st.memory_limit = p.num("memory_limit");
-        st.symmetry = p.flag("symmetry");
-        st.prefill_samples = static_cast<int>(p.integer("prefill_samples"));
-    }
+    const Settings st = settings_from(in.engine_params);
     Runner runner(in, st);
     EngineResult res;
     res.engine = name();
@@ -1502,6 +1512,19 @@ EngineResult SystemcEngine::run(const EngineInput& in) const {
                             " collective members finished as exact time-shifted copies of simulated lines (" +
                             std::to_string(runner.mismatches()) + " not exact shifts: given their line's duration)");
     return res;
+}
+
+double systemc_program_seconds(const fabric::WaferSpec& wafer, const mapping::ExecutionPlan& plan,
+                               const mapping::PhaseProgram& prog, const ParamSet* params) {
+    const Settings st = settings_from(params);
+    FabricKernel& k = FabricKernel::instance();
+    configure_kernel(k, wafer, plan, st);
+    Executor ex(k, wafer, plan, st.symmetry);
+    ex.add_phase(prog, "program", false, {});
+    ex.run();
+    Cycle end = ex.t0();
+    for (const auto& p : ex.progs()) end = std::max(end, p.end);
+    return static_cast<double>(end - ex.t0()) * wafer.cycle_s();
 }
 
 }  // namespace wafersim::engines

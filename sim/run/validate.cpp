@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "sim/base/units.hpp"
 #include "sim/base/yaml_tree.hpp"
 #include "sim/engines/analytic_model.hpp"
+#include "sim/engines/systemc_engine.hpp"
 #include "sim/run/experiment.hpp"
 #include "sim/run/h5_writer.hpp"
 #include "sim/run/noc_command.hpp"
@@ -64,19 +66,22 @@ int ValidationCase::line_of(const std::string& key) const {
 //
 // These are the functions the analytic engine prices a decode projection with (step_cost), so a miss
 // here is a miss of the engine's model, not of a separate formula.
+// K along `k_side` cores (reduced along them), N along `n_side`.
+double gemv_orientation_seconds(std::int64_t k, std::int64_t n, std::int64_t k_side, std::int64_t n_side,
+                                mapping::AllReduceAlgo algo, const fabric::WaferSpec& w) {
+    const double k_per_core = std::ceil(static_cast<double>(k) / static_cast<double>(k_side));
+    const double n_per_core = std::ceil(static_cast<double>(n) / static_cast<double>(n_side));
+    const double compute = engines::compute_cycles(k_per_core * n_per_core, 0, 16, w) + w.task_overhead_cycles;
+    const double reduce = engines::collective_cycles(mapping::CollectiveKind::Reduce, algo, static_cast<double>(k_side),
+                                                     2.0 * n_per_core, w);
+    return (compute + reduce) / w.clock_hz;
+}
+
 double gemv_seconds(std::int64_t k, std::int64_t n, std::int64_t rows, std::int64_t cols, mapping::AllReduceAlgo algo,
                     const fabric::WaferSpec& w) {
-    // K along one side of the rectangle (reduced along it), N along the other; the mapper would lay the
-    // matrix out whichever way round is faster, so both orientations are timed and the faster is kept.
-    auto time = [&](double k_side, double n_side) {
-        const double k_per_core = std::ceil(static_cast<double>(k) / k_side);
-        const double n_per_core = std::ceil(static_cast<double>(n) / n_side);
-        const double compute = engines::compute_cycles(k_per_core * n_per_core, 0, 16, w) + w.task_overhead_cycles;
-        const double reduce = engines::collective_cycles(mapping::CollectiveKind::Reduce, algo, k_side, 2.0 * n_per_core, w);
-        return (compute + reduce) / w.clock_hz;
-    };
-    return std::min(time(static_cast<double>(rows), static_cast<double>(cols)),
-                    time(static_cast<double>(cols), static_cast<double>(rows)));
+    // K along one side of the rectangle, N along the other; the mapper would lay the matrix out
+    // whichever way round is faster, so both orientations are timed and the faster is kept.
+    return std::min(gemv_orientation_seconds(k, n, rows, cols, algo, w), gemv_orientation_seconds(k, n, cols, rows, algo, w));
 }
 
 namespace {
@@ -570,12 +575,12 @@ bool write_all(int fd, const std::string& text) {
     return true;
 }
 
-// summary.json of one run. SystemC elaborates once per process and a later, larger fabric cannot be
-// added to it (PlanError "elaborated for N regions"), so under --engine systemc each case runs in a
-// forked child with a fresh kernel and sends its summary back through a pipe (style.md §8: parallelize
-// across processes). The analytic engine runs in this process.
-std::string run_summary(const ValidationCase& c, const ResolvedRun& run) {
-    if (run.request.engine != "systemc") return summary_json(run, execute(run));
+// Runs `work` in a forked child and returns the text it produced. SystemC elaborates once per process
+// and a later, larger fabric cannot be added to it (PlanError "elaborated for N regions"), so under
+// --engine systemc each case runs in a child with a fresh kernel and sends its result back through a pipe
+// (style.md §8: parallelize across processes). The child's PlanError, InputError and other exceptions
+// are thrown again here.
+std::string run_in_child(const ValidationCase& c, const std::function<std::string()>& work) {
     int fds[2];
     if (::pipe(fds) != 0) throw InternalError("validate: cannot create a pipe for case " + c.name);
     std::cout.flush();
@@ -592,7 +597,7 @@ std::string run_summary(const ValidationCase& c, const ResolvedRun& run) {
         ::close(fds[0]);
         std::string msg;
         try {
-            msg = "ok\n" + summary_json(run, execute(run));
+            msg = "ok\n" + work();
         } catch (const PlanError& e) {
             msg = std::string("plan\n") + e.what();
         } catch (const InputError& e) {
@@ -629,6 +634,12 @@ std::string run_summary(const ValidationCase& c, const ResolvedRun& run) {
     return body;
 }
 
+// summary.json of one run (in a child process under --engine systemc).
+std::string run_summary(const ValidationCase& c, const ResolvedRun& run) {
+    if (run.request.engine != "systemc") return summary_json(run, execute(run));
+    return run_in_child(c, [&] { return summary_json(run, execute(run)); });
+}
+
 CaseOutcome run_model_case(const ValidationCase& c, const ResolvedRun& run) {
     const json doc = json::parse(run_summary(c, run));
     CaseOutcome o = take_metric(c, doc, "summary.json");
@@ -642,7 +653,45 @@ CaseOutcome run_model_case(const ValidationCase& c, const ResolvedRun& run) {
     return o;
 }
 
-CaseOutcome run_gemv_case(const ValidationCase& c, const fabric::WaferSpec& w) {
+// The GEMV of a gemv case as a one-layer plan for the SystemC engine: the rectangle at the usable
+// origin, K along its rows when `k_on_rows` (reduced down every column) or along its columns (reduced
+// along every row); one compute step, then the reduction.
+double gemv_systemc_seconds(const ValidationCase& c, std::int64_t rows, std::int64_t cols, bool k_on_rows,
+                            const fabric::WaferSpec& w) {
+    mapping::ExecutionPlan plan;
+    plan.model_name = "gemv";
+    plan.wafer_name = w.name;
+    plan.grid_rows = rows;
+    plan.grid_cols = cols;
+    plan.allreduce = c.allreduce;
+    mapping::Stage st;
+    st.region = mapping::Rect{w.usable_col0, w.usable_row0, cols, rows};
+    plan.stages.push_back(st);
+    const double k_side = static_cast<double>(k_on_rows ? rows : cols);
+    const double n_side = static_cast<double>(k_on_rows ? cols : rows);
+    const double k_per_core = std::ceil(static_cast<double>(c.k) / k_side);
+    const double n_per_core = std::ceil(static_cast<double>(c.n) / n_side);
+    mapping::Step mul;
+    mul.kind = mapping::StepKind::Compute;
+    mul.op = "gemv";
+    mul.macs_per_core = k_per_core * n_per_core;
+    mapping::Step red;
+    red.kind = mapping::StepKind::Collective;
+    red.op = "gemv.reduce";
+    red.collective = mapping::CollectiveKind::Reduce;
+    red.along = k_on_rows ? mapping::Along::Col : mapping::Along::Row;
+    red.algo = c.allreduce;
+    red.group_cores = k_on_rows ? rows : cols;
+    red.groups = k_on_rows ? cols : rows;
+    red.bytes_per_core = 2.0 * n_per_core;
+    red.deps = {0};
+    mapping::PhaseProgram prog;
+    prog.layers.push_back(mapping::LayerProgram{"gemv", -1, {mul, red}});
+    prog.stage_of.push_back(0);
+    return engines::systemc_program_seconds(w, plan, prog, nullptr);
+}
+
+CaseOutcome run_gemv_case(const ValidationCase& c, const fabric::WaferSpec& w, bool systemc) {
     const std::int64_t rows = c.grid_rows ? c.grid_rows : w.usable_rows;
     const std::int64_t cols = c.grid_cols ? c.grid_cols : w.usable_cols;
     if (rows > w.usable_rows || cols > w.usable_cols)
@@ -652,6 +701,17 @@ CaseOutcome run_gemv_case(const ValidationCase& c, const fabric::WaferSpec& w) {
     CaseOutcome o;
     o.ran = true;
     o.simulated = gemv_seconds(c.k, c.n, rows, cols, c.allreduce, w);
+    if (systemc) {
+        // The orientation the closed form finds faster (the mapper's choice), simulated on the fabric.
+        const bool k_on_rows = gemv_orientation_seconds(c.k, c.n, rows, cols, c.allreduce, w) <=
+                               gemv_orientation_seconds(c.k, c.n, cols, rows, c.allreduce, w);
+        const std::string text = run_in_child(c, [&] {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%.17g", gemv_systemc_seconds(c, rows, cols, k_on_rows, w));
+            return std::string(buf);
+        });
+        o.simulated = std::stod(text);
+    }
     return o;
 }
 
@@ -833,7 +893,7 @@ int run_validate_command(const ValidateOptions& opt, std::ostream& out) {
         CaseOutcome o;
         try {
             if (c.kind == CaseKind::Run) o = run_model_case(c, *prep[i].run);
-            else if (c.kind == CaseKind::Gemv) o = run_gemv_case(c, *prep[i].wafer);
+            else if (c.kind == CaseKind::Gemv) o = run_gemv_case(c, *prep[i].wafer, opt.engine == "systemc");
             else o = run_noc_case(c, sink);
         } catch (const PlanError& e) {
             o = CaseOutcome{};
@@ -871,7 +931,7 @@ int run_validate_command(const ValidateOptions& opt, std::ostream& out) {
     }
     if (any_gemv)
         notes.push_back(opt.engine == "systemc"
-                            ? "gemv cases use the analytic closed form under --engine systemc too (no SystemC GEMV model yet)"
+                            ? "gemv cases run as a one-layer plan (multiply, then reduce) on the SystemC fabric, in the orientation the closed form finds faster"
                             : "gemv cases use the analytic closed form (compute_cycles + collective_cycles)");
     if (any_noc)
         notes.push_back("noc cases run the cycle-level router model with the plain kernel (same cycles as the SystemC kernel); "
