@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -775,6 +776,20 @@ Plan prepare_sweep(const SweepOptions& opt, std::ostream& out, int ranks) {
     return plan;
 }
 
+Recorder::Recorder(const Plan& plan, std::ostream& out)
+    : m_plan(plan), m_out(out), m_tty(&out == &std::cout && ::isatty(STDOUT_FILENO)), m_start(std::chrono::steady_clock::now()) {}
+
+namespace {
+std::string eta_text(double s) {
+    if (!(s >= 0) || s > 1e7) return "?";
+    const long t = std::lround(s);
+    char buf[32];
+    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+    return buf;
+}
+}  // namespace
+
 void Recorder::record(std::size_t index, const std::string& text) {
     if (record_index(m_plan.e, text) != static_cast<long>(index))
         throw InternalError("sweep: the record of point " + std::to_string(index) + " does not parse or names another point");
@@ -783,7 +798,18 @@ void Recorder::record(std::size_t index, const std::string& text) {
     ++m_done;
     if (j["status"] == "ok") ++m_ok;
     else ++m_failed;
-    m_out << progress(m_done, m_plan.todo.size(), j) << "\n" << std::flush;
+    const std::size_t total = m_plan.todo.size();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    const double eta = elapsed / static_cast<double>(m_done) * static_cast<double>(total - m_done);
+    const std::string counts = std::to_string(m_failed) + " failed, ETA " + (m_done == total ? "0:00" : eta_text(eta));
+    if (!m_tty) {
+        m_out << progress(m_done, total, j) << "; " << counts << "\n" << std::flush;
+        return;
+    }
+    if (j["status"] != "ok") m_out << "\r\033[K" << progress(m_done, total, j) << "\n";
+    const std::size_t width = 30, filled = total ? width * m_done / total : width;
+    m_out << "\r\033[K[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << m_done << "/" << total
+          << " points, " << counts << (m_done == total ? "\n" : "") << std::flush;
 }
 
 ChildPool::~ChildPool() {

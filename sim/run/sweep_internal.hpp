@@ -1,6 +1,7 @@
 // Pieces of `wafersim sweep` shared by the single-machine driver (sweep.cpp) and the MPI driver
 // (sweep_mpi.cpp). Not an interface for other folders.
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <iosfwd>
 #include <string>
@@ -37,9 +38,11 @@ std::string error_record(const SweepPoint& p, const std::string& message);
 long record_index(const Experiment& e, const std::string& text);
 
 // Writes finished points' files (atomically) and prints one progress line per point.
+// On a terminal (stdout is a tty) the progress is one bar redrawn in place (points done, failures, ETA),
+// with failed points printed above it; otherwise a plain line per point, with the same counts.
 class Recorder {
 public:
-    Recorder(const Plan& plan, std::ostream& out) : m_plan(plan), m_out(out) {}
+    Recorder(const Plan& plan, std::ostream& out);
     // Throws InternalError if `text` is not a point file of point `index`.
     void record(std::size_t index, const std::string& text);
     std::size_t ok() const { return m_ok; }
@@ -48,6 +51,8 @@ public:
 private:
     const Plan& m_plan;
     std::ostream& m_out;
+    bool m_tty = false;
+    std::chrono::steady_clock::time_point m_start;
     std::size_t m_done = 0, m_ok = 0, m_failed = 0;
 };
 
