@@ -940,15 +940,18 @@ private:
             tiled_finish(sid, i, lat, in);
             return;
         }
-        std::int64_t line, pos, n;
-        line_of(s, i, line, pos, n);
+        // A SUMMA panel step is lock-step over the whole region (every panel needs both its row and
+        // its column multicast, and the rows share the column multicasts); a torus shift per line.
+        const bool whole = s.step->collective == CollectiveKind::Panel;
+        std::int64_t line = 0, pos = 0, n = s.reg.cores();
+        if (!whole) line_of(s, i, line, pos, n);
         s.lock_lat[static_cast<std::size_t>(i)] = static_cast<Cycle>(lat);
         s.lock_in[static_cast<std::size_t>(i)] = in;
         Cycle& mx = s.line_max[static_cast<std::size_t>(line)];
         mx = std::max(mx, static_cast<Cycle>(lat));
         if (++s.line_cnt[static_cast<std::size_t>(line)] < n) return;
         for (std::int64_t p = 0; p < n; ++p) {
-            const std::int64_t j = member(s, i, p);
+            const std::int64_t j = whole ? p : member(s, i, p);
             tiled_finish(sid, j, static_cast<double>(mx), s.lock_in[static_cast<std::size_t>(j)]);
         }
     }
