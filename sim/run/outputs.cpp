@@ -84,7 +84,9 @@ std::string summary_json(const ResolvedRun& run, const RunResult& r) {
                     {"grid", grid},
                     {"stage_layers", layers},
                     {"stage_wafer", wafers},
-                    {"allreduce", mapping::to_string(r.plan.allreduce)}};
+                    {"allreduce", mapping::to_string(r.plan.allreduce)},
+                    {"gemm", mapping::to_string(r.plan.gemm)},
+                    {"kv_layout", mapping::to_string(r.plan.kv_layout)}};
     if (r.wafer.decode.ran) {
         ordered_json d = phase_json(r.wafer.decode, true);
         d["batch1_tokens_per_s"] = r.wafer.decode_batch1.tokens_per_s;
@@ -215,6 +217,8 @@ void write_outputs(const std::string& dir, const ResolvedRun& run, const RunResu
         const auto& plan = r.plan;
         h5.group("/mapping");
         h5.attr("/mapping", "allreduce", mapping::to_string(plan.allreduce));
+        h5.attr("/mapping", "gemm", mapping::to_string(plan.gemm));
+        h5.attr("/mapping", "kv_layout", mapping::to_string(plan.kv_layout));
         h5.attr("/mapping", "wafer", run.wafer.name);
         std::vector<std::int64_t> wafer_of, row0, col0, rows, cols, first, end;
         std::vector<double> wb, kvb, ab, rb, kvcap;
