@@ -4,6 +4,7 @@
 // no shared filesystem.
 #include "sim/run/sweep_internal.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <exception>
@@ -11,6 +12,7 @@
 #include <list>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sim/base/errors.hpp"
@@ -41,6 +43,9 @@ constexpr int kPollMs = 5;
 
 [[noreturn]] void abort_all(int rank, const std::string& what) {
     std::cerr << "wafersim sweep: MPI rank " << rank << ": " << what << "; aborting every rank\n" << std::flush;
+    // mpirun forwards a rank's stderr asynchronously and MPI_Abort tears the job down at once: give the
+    // forwarding a moment so that the reason reaches the user.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     MPI_Abort(MPI_COMM_WORLD, 1);
     std::_Exit(1);  // MPI_Abort does not return; this is for the compiler
 }
