@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,13 +15,12 @@
 #include <limits>
 #include <map>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "fabric/wafer_spec.hpp"
 #include "sim/base/atomic_file.hpp"
 #include "sim/base/errors.hpp"
 #include "sim/engines/i_engine.hpp"
+#include "sim/run/child_process.hpp"
 #include "sim/run/experiment.hpp"
 #include "sim/run/h5_writer.hpp"
 
@@ -117,83 +115,29 @@ std::vector<PointOutcome> run_points(const std::vector<RunRequest>& reqs, const 
         for (std::size_t i = 0; i < reqs.size(); ++i) out[i] = run_in_process(reqs[i]);
         return out;
     }
-    struct Child {
-        std::size_t index;
-        int fd;
-    };
-    std::map<pid_t, Child> running;
-    std::size_t next = 0, finished = 0;
-    while (next < reqs.size() || !running.empty()) {
-        while (next < reqs.size() && running.size() < static_cast<std::size_t>(jobs)) {
-            const std::size_t i = next++;
-            int fds[2];
-            if (::pipe(fds) != 0) throw InternalError("sensitivity: cannot create a pipe for point " + std::to_string(i));
-            std::cout.flush();
-            std::cerr.flush();
-            const pid_t pid = ::fork();
-            if (pid < 0) {
-                ::close(fds[0]);
-                ::close(fds[1]);
-                throw InternalError("sensitivity: cannot fork for point " + std::to_string(i));
-            }
-            if (pid == 0) {
-                // Child: a fresh SystemC kernel; reply, then leave with _exit (no atexit handlers, no
-                // stdio buffers flushed twice).
-                ::close(fds[0]);
-                const std::string msg = encode(run_in_process(reqs[i]));
-                std::size_t done = 0;
-                while (done < msg.size()) {
-                    const ssize_t n = ::write(fds[1], msg.data() + done, msg.size() - done);
-                    if (n < 0 && errno == EINTR) continue;
-                    if (n <= 0) ::_exit(1);
-                    done += static_cast<std::size_t>(n);
+    std::size_t finished = 0;
+    run_forked(
+        reqs.size(), jobs, [&](std::size_t i) { return encode(run_in_process(reqs[i])); },
+        [&](std::size_t i, const ChildResult& r) {
+            PointOutcome o;
+            bool ok = r.ok && !r.text.empty();
+            if (ok) {
+                try {
+                    o = decode_reply(r.text);
+                } catch (const std::exception&) {
+                    ok = false;
                 }
-                ::close(fds[1]);
-                ::_exit(0);
             }
-            ::close(fds[1]);
-            running[pid] = {i, fds[0]};
-        }
-        int status = 0;
-        const pid_t pid = ::waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR) continue;
-            throw InternalError("sensitivity: waitpid failed");
-        }
-        const auto it = running.find(pid);
-        if (it == running.end()) continue;
-        const Child c = it->second;
-        running.erase(it);
-        std::string text;
-        char buf[65536];
-        for (;;) {
-            const ssize_t n = ::read(c.fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            text.append(buf, static_cast<std::size_t>(n));
-        }
-        ::close(c.fd);
-        PointOutcome o;
-        bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !text.empty();
-        if (ok) {
-            try {
-                o = decode_reply(text);
-            } catch (const std::exception&) {
-                ok = false;
+            if (!ok) {
+                o = PointOutcome{};
+                o.kind = PointOutcome::Internal;
+                o.error = r.ok ? "the point's process sent an unreadable reply" : "the point's " + r.text.substr(4);
             }
-        }
-        if (!ok) {
-            o = PointOutcome{};
-            o.kind = PointOutcome::Internal;
-            o.error = "the point's process ended abnormally (" +
-                      (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                           : "exit status " + std::to_string(WEXITSTATUS(status))) + ")";
-        }
-        out[c.index] = o;
-        ++finished;
-        std::cerr << "[" << finished << "/" << reqs.size() << "] " << labels[c.index] << ": "
-                  << (o.kind == PointOutcome::Ok ? "ok" : "failed") << "\n" << std::flush;
-    }
+            out[i] = o;
+            ++finished;
+            std::cerr << "[" << finished << "/" << reqs.size() << "] " << labels[i] << ": "
+                      << (o.kind == PointOutcome::Ok ? "ok" : "failed") << "\n" << std::flush;
+        });
     return out;
 }
 

@@ -31,6 +31,7 @@
 
 #include "sim/base/atomic_file.hpp"
 #include "sim/base/errors.hpp"
+#include "sim/run/child_process.hpp"
 #include "sim/run/experiment.hpp"
 #include "sim/run/h5_writer.hpp"
 #include "sim/run/outputs.hpp"
@@ -823,42 +824,10 @@ ChildPool::~ChildPool() {
 }
 
 void ChildPool::start(std::size_t index) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-        throw InternalError(std::string("sweep: cannot create a pipe for point ") + std::to_string(index) + ": " + std::strerror(errno));
-    std::cout.flush();
-    std::cerr.flush();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(fds[0]);
-        ::close(fds[1]);
-        throw InternalError(std::string("sweep: cannot fork for point ") + std::to_string(index) + ": " + std::strerror(errno));
-    }
-    if (pid == 0) {
-        // The child: run the point, send its text, leave without unwinding into the caller.
-        ::close(fds[0]);
-        int rc = 0;
-        try {
-            const std::string text = make_record(m_e, m_e.points[index]);
-            const char* p = text.data();
-            std::size_t left = text.size();
-            while (left > 0) {
-                const ssize_t w = ::write(fds[1], p, left);
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) {
-                    rc = 1;
-                    break;
-                }
-                p += w;
-                left -= static_cast<std::size_t>(w);
-            }
-        } catch (...) {
-            rc = 1;
-        }
-        ::_exit(rc);
-    }
-    ::close(fds[1]);
-    m_children.push_back({pid, fds[0], index, {}});
+    // The child runs the point and sends its text; it leaves without unwinding into the caller.
+    const Spawned sp = spawn_child([&] { return make_record(m_e, m_e.points[index]); },
+                                   "sweep point " + std::to_string(index));
+    m_children.push_back({sp.pid, sp.fd, index, {}});
 }
 
 std::vector<std::pair<std::size_t, std::string>> ChildPool::poll(int timeout_ms) {

@@ -14,9 +14,6 @@
 #include <limits>
 #include <memory>
 #include <sstream>
-#include <cerrno>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "sim/base/atomic_file.hpp"
 #include "sim/base/errors.hpp"
@@ -25,6 +22,7 @@
 #include "sim/base/yaml_tree.hpp"
 #include "sim/engines/analytic_model.hpp"
 #include "sim/engines/systemc_engine.hpp"
+#include "sim/run/child_process.hpp"
 #include "sim/run/experiment.hpp"
 #include "sim/run/h5_writer.hpp"
 #include "sim/run/noc_command.hpp"
@@ -564,70 +562,31 @@ CaseOutcome take_metric(const ValidationCase& c, const json& doc, const std::str
     return o;
 }
 
-bool write_all(int fd, const std::string& text) {
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-// Runs `work` in a forked child and returns the text it produced. SystemC elaborates once per process
-// and a later, larger fabric cannot be added to it (PlanError "elaborated for N regions"), so under
-// --engine systemc each case runs in a child with a fresh kernel and sends its result back through a pipe
-// (style.md §8: parallelize across processes). The child's PlanError, InputError and other exceptions
-// are thrown again here.
+// Runs `work` in a forked child (run_forked) and returns the text it produced. SystemC elaborates once
+// per process and a later, larger fabric cannot be added to it (PlanError "elaborated for N regions"),
+// so under --engine systemc each case runs in a child with a fresh kernel. The child's PlanError,
+// InputError and other exceptions are thrown again here.
 std::string run_in_child(const ValidationCase& c, const std::function<std::string()>& work) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw InternalError("validate: cannot create a pipe for case " + c.name);
-    std::cout.flush();
-    std::cerr.flush();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(fds[0]);
-        ::close(fds[1]);
-        throw InternalError("validate: cannot fork for case " + c.name);
-    }
-    if (pid == 0) {
-        // Child: one line saying how it went, then the payload; leave with _exit (no atexit handlers,
-        // no stdio buffers flushed twice).
-        ::close(fds[0]);
-        std::string msg;
-        try {
-            msg = "ok\n" + work();
-        } catch (const PlanError& e) {
-            msg = std::string("plan\n") + e.what();
-        } catch (const InputError& e) {
-            msg = std::string("input\n") + e.what();
-        } catch (const std::exception& e) {
-            msg = std::string("internal\n") + e.what();
-        }
-        const bool ok = write_all(fds[1], msg);
-        ::close(fds[1]);
-        ::_exit(ok ? 0 : 1);
-    }
-    ::close(fds[1]);
-    std::string text;
-    char buf[65536];
-    for (;;) {
-        const ssize_t n = ::read(fds[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fds[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    const std::size_t nl = text.find('\n');
-    const std::string head = text.substr(0, nl), body = nl == std::string::npos ? "" : text.substr(nl + 1);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || nl == std::string::npos)
-        throw InternalError("validate: the SystemC run of case " + c.name + " ended abnormally (" +
-                            (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                                 : "exit status " + std::to_string(WEXITSTATUS(status))) + ")");
+    // The child's first line says how it went (ok, plan, input, internal), the rest is the payload.
+    ChildResult result;
+    run_forked(1, 1,
+               [&](std::size_t) {
+                   try {
+                       return "ok\n" + work();
+                   } catch (const PlanError& e) {
+                       return std::string("plan\n") + e.what();
+                   } catch (const InputError& e) {
+                       return std::string("input\n") + e.what();
+                   } catch (const std::exception& e) {
+                       return std::string("internal\n") + e.what();
+                   }
+               },
+               [&](std::size_t, const ChildResult& r) { result = r; });
+    const std::size_t nl = result.text.find('\n');
+    if (!result.ok || nl == std::string::npos)
+        throw InternalError("validate: the SystemC run of case " + c.name + " failed: " +
+                            (result.ok ? std::string("no reply") : result.text));
+    const std::string head = result.text.substr(0, nl), body = result.text.substr(nl + 1);
     if (head == "plan") throw PlanError(body);
     if (head == "input") throw InputError(c.file, c.line, case_key(c, ""), body);
     if (head == "internal") throw InternalError(body);
