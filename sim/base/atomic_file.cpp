@@ -30,16 +30,17 @@ std::string dir_of(const std::string& path) {
 }
 }  // namespace
 
-int remove_stale_tmps(const std::string& path) {
+namespace {
+// Removes the DIR/STEM.tmp.PID files (any STEM when `stem` is empty) whose writer is no longer running.
+int remove_dead_tmps(const std::string& dir, const std::string& stem) {
     namespace fs = std::filesystem;
-    const std::string dir = dir_of(path);
-    const std::string prefix = fs::path(path).filename().string() + ".tmp.";
     std::error_code ec;
     int removed = 0;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (name.compare(0, prefix.size(), prefix) != 0) continue;
-        const std::string pid_text = name.substr(prefix.size());
+        const auto at = name.rfind(".tmp.");
+        if (at == std::string::npos || at == 0 || (!stem.empty() && name.compare(0, at, stem) != 0)) continue;
+        const std::string pid_text = name.substr(at + 5);
         if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
         const long pid = std::stol(pid_text);
         if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
@@ -49,6 +50,13 @@ int remove_stale_tmps(const std::string& path) {
     }
     return removed;
 }
+}  // namespace
+
+int remove_stale_tmps(const std::string& path) {
+    return remove_dead_tmps(dir_of(path), std::filesystem::path(path).filename().string());
+}
+
+int remove_stale_tmps_in(const std::string& dir) { return remove_dead_tmps(dir, ""); }
 
 void with_atomic_path(const std::string& path, const std::function<void(const std::string&)>& write) {
     const std::string tmp = tmp_name(path);

@@ -16,6 +16,8 @@ void with_atomic_path(const std::string& path, const std::function<void(const st
 // Removes `path`.tmp.PID files left by a writer that was killed (PID no longer running); returns how
 // many. Temporary files of running processes are left alone.
 int remove_stale_tmps(const std::string& path);
+// The same for every NAME.tmp.PID file in `dir`.
+int remove_stale_tmps_in(const std::string& dir);
 
 // Creates a directory and its parents (like mkdir -p). Throws std::runtime_error on failure.
 void make_dirs(const std::string& path);

@@ -461,24 +461,9 @@ std::string make_error_record(const SweepPoint& p, const std::string& msg) {
     return j.dump(2) + "\n";
 }
 
-// A file name our atomic writer leaves behind when killed: NAME.tmp.PID.
-bool is_leftover_tmp(const std::string& name) {
-    const auto at = name.rfind(".tmp.");
-    if (at == std::string::npos || at == 0 || at + 5 >= name.size()) return false;
-    return name.find_first_not_of("0123456789", at + 5) == std::string::npos;
-}
-
-// Removes DIR/*.tmp.PID and DIR/points/*.tmp.PID; returns how many.
+// Removes the NAME.tmp.PID files killed writers left in DIR and DIR/points; returns how many.
 std::size_t remove_leftover_tmps(const std::string& dir) {
-    std::size_t n = 0;
-    for (const std::string& d : {dir, dir + "/points"}) {
-        std::error_code ec;
-        for (const auto& ent : std::filesystem::directory_iterator(d, ec)) {
-            const std::string name = ent.path().filename().string();
-            if (is_leftover_tmp(name) && std::filesystem::remove(ent.path(), ec)) ++n;
-        }
-    }
-    return n;
+    return static_cast<std::size_t>(remove_stale_tmps_in(dir) + remove_stale_tmps_in(dir + "/points"));
 }
 
 std::string one_line(std::string s) {
