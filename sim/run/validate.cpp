@@ -657,13 +657,15 @@ CaseOutcome run_gemv_case(const ValidationCase& c, const fabric::WaferSpec& w, b
         throw PlanError("grid " + std::to_string(rows) + "x" + std::to_string(cols) + " does not fit the usable area of " +
                         w.name + " (" + std::to_string(w.usable_rows) + " rows x " + std::to_string(w.usable_cols) +
                         " columns)");
+    // The closed form of both orientations; the faster is the mapper's choice (gemv_seconds).
+    const double k_rows = gemv_orientation_seconds(c.k, c.n, rows, cols, c.allreduce, w);
+    const double k_cols = gemv_orientation_seconds(c.k, c.n, cols, rows, c.allreduce, w);
+    const bool k_on_rows = k_rows <= k_cols;
     CaseOutcome o;
     o.ran = true;
-    o.simulated = gemv_seconds(c.k, c.n, rows, cols, c.allreduce, w);
+    o.simulated = std::min(k_rows, k_cols);
     if (systemc) {
-        // The orientation the closed form finds faster (the mapper's choice), simulated on the fabric.
-        const bool k_on_rows = gemv_orientation_seconds(c.k, c.n, rows, cols, c.allreduce, w) <=
-                               gemv_orientation_seconds(c.k, c.n, cols, rows, c.allreduce, w);
+        // That orientation, simulated on the fabric.
         const std::string text = run_in_child(c, [&] {
             char buf[64];
             std::snprintf(buf, sizeof buf, "%.17g", gemv_systemc_seconds(c, rows, cols, k_on_rows, w));
