@@ -65,19 +65,28 @@ struct CliResult {
     std::string out, err;
 };
 
-#ifdef WAFERSIM_BINARY
-// Runs `wafersim ARGS` from the source tree; captures stdout and stderr.
-inline CliResult run_cli(const std::string& args) {
+// Runs the /bin/sh command `cmd`; captures stdout and stderr (exit code 128 + N when killed by signal N).
+inline CliResult run_captured(const std::string& cmd) {
     const std::string dir = temp_dir("cli");
-    const std::string cmd = "cd '" + std::string(WAFERSIM_SOURCE_DIR) + "' && '" + std::string(WAFERSIM_BINARY) + "' " +
-                            args + " >'" + dir + "/out' 2>'" + dir + "/err'";
     CliResult r;
-    const int status = std::system(cmd.c_str());
+    const int status = std::system((cmd + " >'" + dir + "/out' 2>'" + dir + "/err'").c_str());
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.out = read_file(dir + "/out");
     r.err = read_file(dir + "/err");
     std::system(("rm -rf '" + dir + "'").c_str());
     return r;
+}
+
+// Runs the Python script at `script` with Debian's interpreter (/usr/bin/python3, which has the
+// python3-h5py and python3-matplotlib packages tools/setup.sh installs); `args` are /bin/sh words.
+inline CliResult run_python(const std::string& script, const std::string& args) {
+    return run_captured("/usr/bin/python3 " + quote(script) + " " + args);
+}
+
+#ifdef WAFERSIM_BINARY
+// Runs `wafersim ARGS` from the source tree; captures stdout and stderr.
+inline CliResult run_cli(const std::string& args) {
+    return run_captured("cd '" + std::string(WAFERSIM_SOURCE_DIR) + "' && '" + std::string(WAFERSIM_BINARY) + "' " + args);
 }
 #endif
 

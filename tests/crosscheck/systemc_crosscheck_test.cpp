@@ -275,11 +275,9 @@ TEST(SystemcCrosscheck, WritesTraceAndHeatmaps) {
                          "    assert d.ndim == 2 and d.shape == shape, (name, d.shape, shape)\n"
                          "    assert d[()].sum() > 0, (name, 'all zero')\n"
                          "print('ok')\n";
-    const std::string log = r.out + "/check.log";
-    const int rc = std::system(("/usr/bin/python3 '" + py + "' '" + r.out + "/results.h5' " + std::to_string(w.mesh_rows) + " " +
-                                std::to_string(w.mesh_cols) + " >'" + log + "' 2>&1")
-                                   .c_str());
-    EXPECT_EQ(rc, 0) << test::read_file(log);
+    const test::CliResult check =
+        test::run_python(py, test::quote(r.out + "/results.h5") + " " + std::to_string(w.mesh_rows) + " " + std::to_string(w.mesh_cols));
+    EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 // ---- watchdog and memory bound ----

@@ -205,9 +205,8 @@ TEST(CliSmoke, ResultsH5HasGroupsAndUnits) {
               "if u != 's': print('/decode/layers/total_s unit attribute:', repr(u)); sys.exit(1)\n"
               "if d.shape[0] < 1: print('/decode/layers/total_s is empty'); sys.exit(1)\n";
     }
-    const std::string cmd = "/usr/bin/python3 " + quote(script) + " " + quote(h5) + " >" + quote(dir.path + "/py.out") + " 2>&1";
-    const int status = std::system(cmd.c_str());
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd << "\n" << read_file(dir.path + "/py.out");
+    const CliResult py = run_python(script, quote(h5));
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
 }
 
 TEST(CliSmoke, NoTemporaryFileRemainsAfterARun) {

@@ -145,12 +145,11 @@ std::string h5_check_script(const TempDir& dir) {
 std::map<std::string, std::string> check_h5(const TempDir& dir, const std::vector<std::string>& files) {
     std::map<std::string, std::string> res;
     if (files.empty()) return res;
-    std::string cmd = "/usr/bin/python3 " + quote(h5_check_script(dir));
-    for (const auto& f : files) cmd += " " + quote(f);
-    const std::string out = dir.path + "/h5check.out";
-    const int status = std::system((cmd + " >" + quote(out) + " 2>&1").c_str());
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(out) << " (python3-h5py is installed by tools/setup.sh)";
-    std::istringstream in(read_file(out));
+    std::string args;
+    for (const auto& f : files) args += " " + quote(f);
+    const CliResult py = run_python(h5_check_script(dir), args);
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err << " (python3-h5py is installed by tools/setup.sh)";
+    std::istringstream in(py.out);
     for (std::string line; std::getline(in, line);) {
         const auto sp = line.find(' ');
         if (sp != std::string::npos) res[line.substr(0, sp)] = line.substr(sp + 1);

@@ -198,10 +198,8 @@ for m in doc['metrics']:
     if s(g[m + '/elasticity'].attrs['unit']) != '1': bad.append(m + ' elasticity unit')
 if bad: print('mismatch:', bad); sys.exit(1)
 )PY");
-    const std::string cmd = "/usr/bin/python3 " + quote(script) + " " + quote(out + "/sensitivity.h5") + " " +
-                            quote(out + "/sensitivity.json") + " >" + quote(dir.path + "/py.out") + " 2>&1";
-    const int status = std::system(cmd.c_str());
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.path + "/py.out");
+    const CliResult py = run_python(script, quote(out + "/sensitivity.h5") + " " + quote(out + "/sensitivity.json"));
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
 }
 
 TEST(SensitivitySmoke, BadOptionsExit2) {

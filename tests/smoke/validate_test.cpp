@@ -151,10 +151,8 @@ TEST(ValidateSmoke, OutWritesValidationH5) {
                                          "cols = ('name', 'published', 'simulated', 'error', 'tolerance', 'within')\n"
                                          "n = {c: f['/cases/' + c].shape[0] for c in cols}\n"
                                          "if set(n.values()) != {7}: print(n); sys.exit(1)\n");
-    const std::string cmd = "/usr/bin/python3 " + quote(script) + " " + quote(out + "/validation.h5") + " >" +
-                            quote(dir.path + "/py.out") + " 2>&1";
-    const int status = std::system(cmd.c_str());
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.path + "/py.out");
+    const CliResult py = run_python(script, quote(out + "/validation.h5"));
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
 }
 
 TEST(ValidateSmoke, ImpossiblePlanIsAnErrorRowAndTheCommandGoesOn) {
