@@ -1172,20 +1172,30 @@ PhaseRun collect(const Executor& ex, const fabric::WaferSpec& w, std::size_t fir
         // Time this program adds to the critical path, split in proportion to its steps' spans.
         const Cycle add = p.end > prev_end ? p.end - prev_end : 0;
         prev_end = std::max(prev_end, p.end);
-        double comp = 0, coll = 0, xfer = 0;
+        double comp = 0, coll = 0, xfer = 0, ovh = 0;
         for (std::size_t j = 0; j < p.lp->steps.size(); ++j) {
             const StepState& s = ex.steps()[static_cast<std::size_t>(p.first_step) + j];
             const double span = s.first_start == kNever ? 0.0 : static_cast<double>(s.last_finish - std::min(s.last_finish, s.first_start));
-            if (s.step->kind == StepKind::Compute) comp += span;
-            else if (s.step->kind == StepKind::Handoff) xfer += span;
-            else coll += span;
+            if (s.step->kind == StepKind::Compute) {
+                // A compute step's cycles include core.task_overhead (when it has work): that share of
+                // its span is overhead, as in the analytic step_cost().
+                const bool work = s.step->macs_per_core > 0 || s.step->elementwise_per_core > 0;
+                const double share = work && s.compute_cycles > 0 ? std::min(1.0, w.task_overhead_cycles / s.compute_cycles) : 0.0;
+                comp += span * (1 - share);
+                ovh += span * share;
+            } else if (s.step->kind == StepKind::Handoff) {
+                xfer += span;
+            } else {
+                coll += span;
+            }
         }
-        const double sum = comp + coll + xfer;
+        const double sum = comp + coll + xfer + ovh;
         const double sec = static_cast<double>(add) * cyc;
         if (sum > 0) {
             lt.compute_s = sec * comp / sum;
             lt.collective_s = sec * coll / sum;
             lt.transfer_s = sec * xfer / sum;
+            lt.overhead_s = sec * ovh / sum;
         } else {
             lt.collective_s = sec;
         }
@@ -1378,6 +1388,7 @@ public:
                     l.compute_s = (1 - w) * la[i].compute_s + w * lb[i].compute_s;
                     l.collective_s = (1 - w) * la[i].collective_s + w * lb[i].collective_s;
                     l.transfer_s = (1 - w) * la[i].transfer_s + w * lb[i].transfer_s;
+                    l.overhead_s = (1 - w) * la[i].overhead_s + w * lb[i].overhead_s;
                 }
                 auto it = index.find(l.name);
                 if (it == index.end()) {
@@ -1388,6 +1399,7 @@ public:
                     t.compute_s += l.compute_s;
                     t.collective_s += l.collective_s;
                     t.transfer_s += l.transfer_s;
+                    t.overhead_s += l.overhead_s;
                 }
             }
         }
@@ -1448,11 +1460,13 @@ PhaseResult phase_result(const EngineInput& in, const std::vector<PhaseRun>& run
                 r.layers[i].compute_s += runs[k].layers[i].compute_s;
                 r.layers[i].collective_s += runs[k].layers[i].collective_s;
                 r.layers[i].transfer_s += runs[k].layers[i].transfer_s;
+                r.layers[i].overhead_s += runs[k].layers[i].overhead_s;
             }
         for (auto& l : r.layers) {
             l.compute_s /= static_cast<double>(runs.size());
             l.collective_s /= static_cast<double>(runs.size());
             l.transfer_s /= static_cast<double>(runs.size());
+            l.overhead_s /= static_cast<double>(runs.size());
         }
     }
     finish_wafer_phase(r, in, decode, batch);
